@@ -1,0 +1,62 @@
+"""The Starlette application and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from hub import health, logs, rest_auth
+from hub.errors import HubError
+from hub.http import hub_error_handler, http_error_handler, internal_error_handler
+from hub.node import Node
+from hub.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(settings: Settings, node: Node | None = None) -> Starlette:
+    """Build the app; the lifespan opens and closes the node's backends."""
+    the_node = node or Node(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await the_node.start()
+        logs.event("hub_started", database="sqlite" if settings.is_embedded_db else "postgresql",
+                   broker="redis" if settings.redis_url else "memory")
+        try:
+            yield
+        finally:
+            await the_node.stop()
+            logs.event("hub_stopped")
+
+    routes: list[BaseRoute] = [*health.routes, *rest_auth.routes]
+    if STATIC_DIR.is_dir():
+        routes.append(Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"))
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            HubError: hub_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+    )
+    app.state.node = the_node
+    return app

@@ -1,0 +1,119 @@
+"""The ``hub`` command line: build settings, then do one thing.
+
+Errors an operator can fix (a bad setting, an unreachable database) are one
+line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+from hub.settings import Settings, SettingsError
+
+
+class CommandError(Exception):
+    """A failure to report as one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        args.run(settings, args)
+    except (SettingsError, CommandError) as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="The realtime scheduling hub.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the schema to the newest migration")
+    migrate.set_defaults(run=_migrate)
+
+    admin = commands.add_parser("create-admin", help="create an admin or promote an account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", help="prompted for when omitted")
+    admin.add_argument("--full-name", default="Administrator")
+    admin.set_defaults(run=_create_admin)
+    return parser
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        raise CommandError(f"cannot migrate the database: {_one_line(exc)}") from exc
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from hub import logs
+    from hub.app import create_app
+
+    _migrate(settings, args)
+    logs.setup(settings.log_json)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        ws_max_size=settings.ws_max_bytes,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.errors import HubError
+    from hub.node import Node
+
+    _migrate(settings, args)
+    password = args.password
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass("Password for the new admin: ")
+
+    async def run() -> str:
+        node = Node(settings)
+        await node.start()
+        try:
+            user = await node.accounts.create_admin(args.email, password, args.full_name)
+            return user.email
+        finally:
+            await node.stop()
+
+    try:
+        email = asyncio.run(run())
+    except HubError as exc:
+        raise CommandError(exc.message) from exc
+    print(f"{email} is an admin")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The relational schema as SQLAlchemy Core tables, for building queries.
+
+Alembic migrations in ``migrations/`` create these tables; this module only
+describes them, and the two must agree (a test compares them).
+Ids are UUID strings so that one schema serves PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+ID = sa.String(36)
+Timestamp = sa.DateTime(timezone=True)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("full_name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+calendars = sa.Table(
+    "calendars",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("working_hours", sa.Text, nullable=False),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("slot_step_minutes", sa.Integer, nullable=False),
+    sa.Column("min_notice_minutes", sa.Integer, nullable=False),
+    sa.Column("buffer_before_minutes", sa.Integer, nullable=False),
+    sa.Column("buffer_after_minutes", sa.Integer, nullable=False),
+    sa.Column("horizon_days", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("calendar_id", ID, sa.ForeignKey("calendars.id"), nullable=False),
+    sa.Column("client_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("starts_at", Timestamp, nullable=False),
+    sa.Column("ends_at", Timestamp, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("cancel_reason", sa.Text, nullable=True),
+    sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# The head of each channel: the last seq handed out, advanced inside the
+# transaction that appends to the log, so seqs are gap-free per channel.
+channel_heads = sa.Table(
+    "channel_heads",
+    metadata,
+    sa.Column("channel", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
+
+channel_log = sa.Table(
+    "channel_log",
+    metadata,
+    sa.Column("channel", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", ID, primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("appointment_id", ID, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
