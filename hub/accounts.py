@@ -111,7 +111,9 @@ class Accounts:
         except Exception as exc:
             # Two registrations of one email racing: the unique index decides.
             if _is_unique_violation(exc):
-                raise AlreadyExists("an account with that email exists", {"field": "email"}) from exc
+                raise AlreadyExists(
+                    "an account with that email exists", {"field": "email"}
+                ) from exc
             raise
         return await self.get(user_id)
 
@@ -127,9 +129,7 @@ class Accounts:
             )
         return [user_from_row(r) for r in await self.store.fetch_all(select)]
 
-    async def update_profile(
-        self, user: User, full_name: str | None, password: str | None
-    ) -> User:
+    async def update_profile(self, user: User, full_name: str | None, password: str | None) -> User:
         values: dict[str, Any] = {"updated_at": now()}
         if full_name is not None:
             values["full_name"] = full_name.strip()
@@ -224,7 +224,7 @@ class Accounts:
     async def logout(self, claims: AccessClaims, refresh_token: str | None) -> None:
         await self.tokens.revoke_access(claims.jti, claims.expires_at)
         if refresh_token:
-            result, record = await self.tokens.claim_refresh(token_digest(refresh_token))
+            _, record = await self.tokens.claim_refresh(token_digest(refresh_token))
             if record is not None and record.user_id == claims.user_id:
                 await self.tokens.revoke_family(record.family, record.user_id)
 

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from hub import health, logs, rest_auth
 from hub.errors import HubError
-from hub.http import hub_error_handler, http_error_handler, internal_error_handler
+from hub.http import http_error_handler, hub_error_handler, internal_error_handler
 from hub.node import Node
 from hub.settings import Settings
 
@@ -29,8 +29,11 @@ def create_app(settings: Settings, node: Node | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await the_node.start()
-        logs.event("hub_started", database="sqlite" if settings.is_embedded_db else "postgresql",
-                   broker="redis" if settings.redis_url else "memory")
+        logs.event(
+            "hub_started",
+            database="sqlite" if settings.is_embedded_db else "postgresql",
+            broker="redis" if settings.redis_url else "memory",
+        )
         try:
             yield
         finally:

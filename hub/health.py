@@ -32,9 +32,9 @@ async def health_redis(request: Request) -> JSONResponse:
     return await _probe(node.tokens.ping, node.settings.health_timeout_seconds)
 
 
-async def _probe(check: Callable[[], Awaitable[float]], timeout: float) -> JSONResponse:
+async def _probe(check: Callable[[], Awaitable[float]], deadline: float) -> JSONResponse:
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(deadline):
             rtt_ms = await check()
     except Exception as exc:
         body = {"status": "down", "error": type(exc).__name__}

@@ -34,6 +34,10 @@ class Node:
         """A token was revoked by logout: sessions holding it must close."""
         return None
 
+    async def on_user_deactivated(self, user_id: str) -> None:
+        """A user was deactivated: their sessions must close, on every process."""
+        return None
+
     async def stop(self) -> None:
         await self.store.disconnect()
         if self.redis is not None:

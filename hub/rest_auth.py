@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.accounts import require_admin
+from hub.accounts import ROLES, require_admin
 from hub.errors import BadRequest, MalformedBody
 from hub.http import caller, json_response, node_of, read_body, read_json
 from hub.schema import Field, Shape, parse_id, validate
@@ -101,6 +101,29 @@ async def get_user(request: Request) -> JSONResponse:
     return json_response((await node_of(request).accounts.get(user_id)).to_wire())
 
 
+USER_UPDATE = Shape(
+    (
+        Field("role", "str", required=False, choices=ROLES),
+        Field("is_active", "bool", required=False),
+    )
+)
+
+
+async def update_user(request: Request) -> JSONResponse:
+    """Admin change of role or activity: the REST twin of ``user.update``."""
+    _, user = await caller(request)
+    require_admin(user)
+    user_id = parse_id(request.path_params["user_id"], "user_id")
+    body = validate(USER_UPDATE, await read_json(request))
+    node = node_of(request)
+    updated = await node.accounts.set_role_and_activity(
+        user_id, body.get("role"), body.get("is_active")
+    )
+    if body.get("is_active") is False:
+        await node.on_user_deactivated(user_id)
+    return json_response(updated.to_wire())
+
+
 routes = [
     Route("/api/v1/auth/register", register, methods=["POST"]),
     Route("/api/v1/auth/login", login_form, methods=["POST"]),
@@ -112,4 +135,5 @@ routes = [
     Route("/api/v1/users/me", update_me, methods=["PATCH"]),
     Route("/api/v1/users/", list_users, methods=["GET"]),
     Route("/api/v1/users/{user_id}", get_user, methods=["GET"]),
+    Route("/api/v1/users/{user_id}", update_user, methods=["PATCH"]),
 ]

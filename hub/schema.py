@@ -94,9 +94,7 @@ def _convert(spec: Field, value: object) -> Any:
             raise BadRequest(f"{spec.name} must be an email address", field=spec.name)
         return value.strip()
     if spec.kind == "channel" and not _CHANNEL.match(value):
-        raise BadRequest(
-            f"{spec.name} must be calendar:<id> or user:<id>", field=spec.name
-        )
+        raise BadRequest(f"{spec.name} must be calendar:<id> or user:<id>", field=spec.name)
     return _check_str(spec, value)
 
 
@@ -120,9 +118,7 @@ def _check_str(spec: Field, value: str) -> str:
             f"{spec.name} must have at most {spec.max_length} characters", field=spec.name
         )
     if spec.choices and value not in spec.choices:
-        raise BadRequest(
-            f"{spec.name} must be one of {', '.join(spec.choices)}", field=spec.name
-        )
+        raise BadRequest(f"{spec.name} must be one of {', '.join(spec.choices)}", field=spec.name)
     if "\x00" in value:
         raise BadRequest(f"{spec.name} must not contain NUL characters", field=spec.name)
     return value

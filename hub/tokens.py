@@ -240,11 +240,8 @@ class _wrap:
     async def __aenter__(self) -> None:
         return None
 
-    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None:
-            return False
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         from redis.exceptions import RedisError
 
         if isinstance(exc, RedisError | OSError | TimeoutError):
             raise Unavailable("the token store (Redis) is unavailable; retry") from exc
-        return False

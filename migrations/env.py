@@ -24,18 +24,16 @@ def _url() -> str:
     configured = config.attributes.get("database_url")
     if configured:
         return str(configured)
-    from hub.settings import DEFAULT_DATABASE_URL
-
     import os
+
+    from hub.settings import DEFAULT_DATABASE_URL
 
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def _run(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
-    context.configure(
-        connection=connection, target_metadata=metadata, render_as_batch=is_sqlite
-    )
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=is_sqlite)
     with context.begin_transaction():
         if not is_sqlite:
             connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))

@@ -1,0 +1,212 @@
+"""Fixtures: real PostgreSQL and Redis, real hub servers, one per backend kind.
+
+Every shared case runs twice through the ``backend`` fixture: ``embedded``
+(SQLite, in-process stores) and ``services`` (PostgreSQL + Redis). The
+PostgreSQL database is created for the run and dropped after; Redis keys
+live under a unique prefix. When the services cannot be reached their cases
+are skipped with one line saying so, unless HUB_TEST_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from tests.servers import HubServer, run_hub
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("HUB_TEST_REQUIRE_SERVICES") == "1"
+
+
+def _unreachable(what: str, exc: BaseException) -> None:
+    message = f"{what} unreachable ({type(exc).__name__}): set TEST_DATABASE_URL/TEST_REDIS_URL"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (HUB_TEST_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def create_database() -> str:
+    name = "hub_test_" + secrets.token_hex(4)
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        _unreachable("PostgreSQL", exc)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(PG_ADMIN_URL, name)
+
+
+async def drop_database(url: str) -> None:
+    name = url.rpartition("/")[2]
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def check_redis() -> None:
+    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        _unreachable("Redis", exc)
+    finally:
+        await client.aclose()
+
+
+async def clear_redis_prefix(prefix: str) -> None:
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=prefix + "*", count=500)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@dataclass
+class Backend:
+    """One kind of backend and the environment that selects it."""
+
+    name: str
+    env: dict[str, str]
+    cleanups: list[Any] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session", params=["embedded", "services"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    if request.param == "embedded":
+        folder = tempfile.mkdtemp(prefix="hub-embedded-")
+        yield Backend("embedded", {"DATABASE_URL": f"sqlite:///{folder}/hub.db"})
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    await check_redis()
+    url = await create_database()
+    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "HUB_REDIS_PREFIX": prefix,
+    }
+    yield Backend("services", env)
+    await drop_database(url)
+    await clear_redis_prefix(prefix)
+
+
+@pytest.fixture(scope="session")
+async def hub(backend: Backend) -> AsyncIterator[HubServer]:
+    """A running ``hub serve`` on this backend, shared by the session."""
+    server = HubServer(backend.env)
+    await asyncio.to_thread(server.start)
+    yield server
+    await asyncio.to_thread(server.stop)
+
+
+@pytest.fixture
+async def api(hub: HubServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=hub.url, timeout=15) as client:
+        yield client
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    role: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def sign_up(api: httpx.AsyncClient, name: str = "user") -> Account:
+    email = f"{name}-{uuid.uuid4().hex[:10]}@example.test"
+    password = "correct horse " + secrets.token_hex(4)
+    reply = await api.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": password, "full_name": name.title()},
+    )
+    assert reply.status_code == 201, reply.text
+    user = reply.json()
+    tokens = await api.post("/api/v1/auth/login/json", json={"email": email, "password": password})
+    assert tokens.status_code == 200, tokens.text
+    body = tokens.json()
+    return Account(
+        user["id"], email, password, user["role"], body["access_token"], body["refresh_token"]
+    )
+
+
+async def sign_in(api: httpx.AsyncClient, account: Account) -> Account:
+    """Sign in again, e.g. after a role change, for a token carrying the new role."""
+    reply = await api.post(
+        "/api/v1/auth/login/json", json={"email": account.email, "password": account.password}
+    )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    me = (
+        await api.get(
+            "/api/v1/auth/me", headers={"Authorization": "Bearer " + body["access_token"]}
+        )
+    ).json()
+    return Account(
+        account.id,
+        account.email,
+        account.password,
+        me["role"],
+        body["access_token"],
+        body["refresh_token"],
+    )
+
+
+_admins: dict[str, Account] = {}
+
+
+async def admin_account(backend: Backend, hub: HubServer, api: httpx.AsyncClient) -> Account:
+    """One admin per backend, made with ``hub create-admin``."""
+    if backend.name not in _admins:
+        account = await sign_up(api, "admin")
+        result = await asyncio.to_thread(
+            run_hub, ["create-admin", "--email", account.email], backend.env
+        )
+        assert result.returncode == 0, result.stderr
+        _admins[backend.name] = await sign_in(api, account)
+    return _admins[backend.name]
+
+
+async def make_staff(api: httpx.AsyncClient, admin: Account, name: str = "staff") -> Account:
+    account = await sign_up(api, name)
+    reply = await api.patch(
+        f"/api/v1/users/{account.id}", json={"role": "staff"}, headers=admin.auth
+    )
+    assert reply.status_code == 200, reply.text
+    return await sign_in(api, account)
+
+
+@pytest.fixture
+async def admin(backend: Backend, hub: HubServer, api: httpx.AsyncClient) -> Account:
+    return await admin_account(backend, hub, api)
