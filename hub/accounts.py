@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub import channel_log
 from hub.database import Store, now, utc
 from hub.errors import (
     AlreadyExists,
@@ -108,6 +109,7 @@ class Accounts:
                         updated_at=stamp,
                     )
                 )
+                await channel_log.create_channel(self.store, f"user:{user_id}")
         except Exception as exc:
             # Two registrations of one email racing: the unique index decides.
             if _is_unique_violation(exc):

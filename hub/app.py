@@ -10,13 +10,15 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 
-from hub import health, logs, rest_auth
+from hub import health, logs, rest_auth, rest_booking
 from hub.errors import HubError
 from hub.http import http_error_handler, hub_error_handler, internal_error_handler
 from hub.node import Node
+from hub.session import Session
 from hub.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -40,7 +42,15 @@ def create_app(settings: Settings, node: Node | None = None) -> Starlette:
             await the_node.stop()
             logs.event("hub_stopped")
 
-    routes: list[BaseRoute] = [*health.routes, *rest_auth.routes]
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await Session(the_node, websocket).run()
+
+    routes: list[BaseRoute] = [
+        *health.routes,
+        *rest_auth.routes,
+        *rest_booking.routes,
+        WebSocketRoute("/ws", websocket_endpoint),
+    ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     middleware = [

@@ -1,19 +1,66 @@
 """The node: the parts of one hub process, opened and closed together.
 
 Backends are chosen from the settings (SQLite or PostgreSQL; in-process or
-Redis), with the Redis import deferred until it is needed, and any part can
-be injected for tests.
+Redis), with the Redis import deferred until it is needed. The node also
+carries what concerns every process at once: publishing committed changes,
+and control messages (logout, deactivation) that must reach the sessions
+of a user on whichever process holds them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
+from hub import channel_log, logs
 from hub.accounts import Accounts
+from hub.booking import Booking
+from hub.broker import CONTROL_CHANNEL, Broker, MemoryBroker
+from hub.calendars import Calendars
+from hub.channel_log import ChannelEvent
 from hub.database import Store
+from hub.fanout import Fanout
 from hub.security import AccessClaims
 from hub.settings import Settings
+from hub.tasks import spawn
 from hub.tokens import MemoryTokenStore, RedisTokenStore, TokenStore
+
+if TYPE_CHECKING:
+    from hub.session import Session
+
+HEAD_CHECK_SECONDS = 2.0
+PRUNE_SECONDS = 3600.0
+
+
+class Sessions:
+    """The live sessions of this process, by user."""
+
+    def __init__(self) -> None:
+        self.by_user: dict[str, set[Session]] = {}
+
+    def add(self, session: Session) -> None:
+        self.by_user.setdefault(session.user.id, set()).add(session)
+
+    def discard(self, session: Session) -> None:
+        if session._user is None:
+            return
+        group = self.by_user.get(session.user.id)
+        if group is not None:
+            group.discard(session)
+            if not group:
+                self.by_user.pop(session.user.id, None)
+
+    def count(self, user_id: str) -> int:
+        return len(self.by_user.get(user_id, ()))
+
+    def all(self) -> list[Session]:
+        return [s for group in self.by_user.values() for s in group]
 
 
 class Node:
@@ -22,26 +69,116 @@ class Node:
         self.store = Store(settings)
         self.redis: Any = None
         self.tokens: TokenStore = MemoryTokenStore()
+        self.broker: Broker = MemoryBroker()
         if settings.redis_url:
+            from hub.broker_redis import RedisBroker
+
             self.redis = redis_client(settings.redis_url)
             self.tokens = RedisTokenStore(self.redis, settings.redis_prefix)
+            self.broker = RedisBroker(self.redis, settings.redis_prefix)
         self.accounts = Accounts(settings, self.store, self.tokens)
+        self.calendars = Calendars(self.store)
+        self.booking = Booking(settings, self.store, self.calendars)
+        self.fanout = Fanout(self.store, self.broker, settings.send_queue_size)
+        self.sessions = Sessions()
+        self.metrics: Counter[str] = Counter()
+        self.broker.bind(self._on_broker_message, self.fanout.catch_up_all)
+        self._loops: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.store.connect()
-
-    async def on_access_revoked(self, claims: AccessClaims) -> None:
-        """A token was revoked by logout: sessions holding it must close."""
-        return None
-
-    async def on_user_deactivated(self, user_id: str) -> None:
-        """A user was deactivated: their sessions must close, on every process."""
-        return None
+        await self.broker.start()
+        self._loops = [
+            asyncio.create_task(_every(HEAD_CHECK_SECONDS, self.fanout.check_heads)),
+            asyncio.create_task(_every(PRUNE_SECONDS, self.prune)),
+        ]
 
     async def stop(self) -> None:
+        for loop in self._loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        await self.fanout.stop()
+        await self.broker.stop()
         await self.store.disconnect()
         if self.redis is not None:
             await self.redis.aclose()
+
+    async def publish(self, events: list[ChannelEvent]) -> None:
+        """Publish committed events. A failure costs latency only: the log has them."""
+        for event in events:
+            try:
+                await self.broker.publish(event.channel, event.to_json())
+                self.metrics["events_published"] += 1
+            except Exception as exc:
+                logs.event(
+                    "publish_failed",
+                    logging.WARNING,
+                    channel=event.channel,
+                    error=type(exc).__name__,
+                )
+
+    async def prune(self) -> None:
+        rows, keys = await channel_log.prune(
+            self.store,
+            timedelta(days=self.settings.log_retention_days),
+            timedelta(hours=self.settings.idempotency_hours),
+        )
+        if rows or keys:
+            logs.event("pruned", log_rows=rows, idempotency_keys=keys)
+
+    # Control messages: reach the user's sessions on every process.
+
+    async def on_access_revoked(self, claims: AccessClaims) -> None:
+        await self._control({"kind": "revoke", "jti": claims.jti, "family": claims.family})
+
+    async def on_user_deactivated(self, user_id: str) -> None:
+        await self._control({"kind": "deactivate", "user_id": user_id})
+
+    async def _control(self, message: dict[str, Any]) -> None:
+        try:
+            await self.broker.publish(CONTROL_CHANNEL, json.dumps(message))
+        except Exception as exc:
+            logs.event("control_publish_failed", logging.WARNING, error=type(exc).__name__)
+            self._apply_control(message)  # at least this process
+
+    def _on_broker_message(self, channel: str, payload: str) -> None:
+        if channel == CONTROL_CHANNEL:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                self._apply_control(json.loads(payload))
+            return
+        self.fanout.on_message(channel, payload)
+
+    def _apply_control(self, message: dict[str, Any]) -> None:
+        for session in self.sessions.all():
+            claims = session.claims
+            if claims is None:
+                continue
+            if message.get("kind") == "deactivate" and session.user.id == message.get("user_id"):
+                reason = "this account is deactivated"
+            elif message.get("kind") == "revoke" and (
+                claims.jti == message.get("jti")
+                or (claims.family is not None and claims.family == message.get("family"))
+            ):
+                reason = "the access token has been revoked"
+            else:
+                continue
+            spawn(session.close_unauthorized(reason))
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` periodically, surviving its failures (e.g. a database outage)."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except Exception as exc:
+            logs.event(
+                "background_failed",
+                logging.WARNING,
+                work=getattr(work, "__name__", "?"),
+                error=type(exc).__name__,
+            )
 
 
 def redis_client(url: str) -> Any:

@@ -210,3 +210,15 @@ async def make_staff(api: httpx.AsyncClient, admin: Account, name: str = "staff"
 @pytest.fixture
 async def admin(backend: Backend, hub: HubServer, api: httpx.AsyncClient) -> Account:
     return await admin_account(backend, hub, api)
+
+
+WEEK_ALL_DAY = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+
+
+async def make_calendar(client: Any, **fields: Any) -> dict[str, Any]:
+    """A calendar open all week (UTC) unless told otherwise, made over the socket by an admin."""
+    data = {"name": "Room " + uuid.uuid4().hex[:6], "timezone": "UTC",
+            "working_hours": WEEK_ALL_DAY, **fields}
+    answer = await client.ok("calendar.create", data)
+    calendar: dict[str, Any] = answer["calendar"]
+    return calendar

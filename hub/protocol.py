@@ -1,0 +1,260 @@
+"""The wire protocol (PROTOCOL.md, version 1), free of I/O.
+
+One declaration per socket message type (:data:`MESSAGES`) says what its
+``data`` holds and who may send it; :func:`parse_frame` turns a text frame
+into a :class:`Request` or raises :class:`~hub.errors.BadRequest`, and the
+``encode_*`` functions build the frames the server sends. The session module
+does the socket work; the services know neither.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Literal
+
+from hub.errors import BadRequest, HubError
+from hub.schema import Field, Shape, validate
+
+PROTOCOL_VERSION = 1
+MAX_ID_LENGTH = 200
+
+Who = Literal["anyone", "staff", "admin"]
+
+
+class CloseCode(IntEnum):
+    """Close codes; the comment says whether the client should reconnect."""
+
+    UNSUPPORTED_DATA = 1003  # binary frame: a client bug, do not retry as is
+    MESSAGE_TOO_BIG = 1009  # a client bug, do not retry as is
+    SERVICE_RESTART = 1012  # reconnect (to any node) and resume with `since`
+    UNAUTHORIZED = 4001  # stop: sign in again before reconnecting
+    SLOW_CONSUMER = 4008  # reconnect and resume with `since`
+    RATE_LIMITED = 4029  # reconnect later, slower
+
+
+@dataclass(frozen=True)
+class Message:
+    """Declaration of one request type."""
+
+    type: str
+    shape: Shape
+    who: Who = "anyone"
+    summary: str = ""
+
+
+def _msg(type_: str, fields: tuple[Field, ...], who: Who = "anyone", summary: str = "") -> Message:
+    return Message(type_, Shape(fields), who, summary)
+
+
+TITLE = Field("title", "str", min_length=1, max_length=200)
+NOTES = Field("notes", "str", required=False, max_length=5000)
+VERSION = Field("version", "int", minimum=1)
+APPOINTMENT_ID = Field("appointment_id", "id")
+STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
+ROLES = ("user", "staff", "admin")
+MINUTES = {"minimum": 0, "maximum": 100_000}
+CALENDAR_SETTINGS = (
+    Field("slot_step_minutes", "int", required=False, minimum=1, maximum=1440),
+    Field("min_notice_minutes", "int", required=False, **MINUTES),  # type: ignore[arg-type]
+    Field("buffer_before_minutes", "int", required=False, minimum=0, maximum=1440),
+    Field("buffer_after_minutes", "int", required=False, minimum=0, maximum=1440),
+    Field("horizon_days", "int", required=False, minimum=1, maximum=3660),
+)
+
+MESSAGES: dict[str, Message] = {
+    m.type: m
+    for m in (
+        _msg(
+            "hello",
+            (Field("token", "str", required=False, max_length=4096),),
+            summary="Authenticate the session; must be the first message.",
+        ),
+        _msg(
+            "auth.refresh",
+            (Field("token", "str", max_length=4096),),
+            summary="Swap in a fresh access token of the same user.",
+        ),
+        _msg("ping", (), summary="Application-level keepalive."),
+        _msg(
+            "subscribe",
+            (Field("channel", "channel"), Field("since", "int", required=False, minimum=0)),
+            summary="Receive a channel's events after `since` (or from now).",
+        ),
+        _msg("unsubscribe", (Field("channel", "channel"),), summary="Stop receiving a channel."),
+        _msg("calendars.list", (), summary="Calendars visible to the caller."),
+        _msg(
+            "appointments.list",
+            (
+                Field("channel", "channel"),
+                Field("from", "time", required=False),
+                Field("to", "time", required=False),
+            ),
+            summary="Snapshot of a channel's appointments and the seq it reflects.",
+        ),
+        _msg(
+            "availability.get",
+            (
+                Field("calendar_id", "id"),
+                Field("from", "time"),
+                Field("to", "time"),
+                Field("duration_minutes", "int", minimum=1, maximum=1440),
+            ),
+            summary="Free slots of a calendar.",
+        ),
+        _msg(
+            "appointment.create",
+            (
+                Field("calendar_id", "id"),
+                Field("starts_at", "time"),
+                Field("ends_at", "time"),
+                TITLE,
+                NOTES,
+                Field("client_id", "id", required=False),
+                Field("idempotency_key", "key", required=False, min_length=1, max_length=200),
+            ),
+            summary="Book an appointment.",
+        ),
+        _msg(
+            "appointment.update",
+            (
+                APPOINTMENT_ID,
+                VERSION,
+                Field("starts_at", "time", required=False),
+                Field("ends_at", "time", required=False),
+                Field("title", "str", required=False, min_length=1, max_length=200),
+                NOTES,
+            ),
+            summary="Reschedule or edit an appointment.",
+        ),
+        _msg(
+            "appointment.cancel",
+            (
+                APPOINTMENT_ID,
+                Field("version", "int", required=False, minimum=1),
+                Field("reason", "str", required=False, max_length=500),
+            ),
+            summary="Cancel an appointment.",
+        ),
+        _msg(
+            "appointment.set_status",
+            (
+                APPOINTMENT_ID,
+                Field("status", "str", choices=STATUSES),
+                Field("version", "int", required=False, minimum=1),
+            ),
+            who="staff",
+            summary="Confirm, cancel, complete or mark a no-show.",
+        ),
+        _msg(
+            "calendar.create",
+            (
+                Field("name", "str", min_length=1, max_length=200),
+                Field("timezone", "str", max_length=64),
+                Field("working_hours", "any"),
+                Field("owner_id", "id", required=False),
+                *CALENDAR_SETTINGS,
+            ),
+            who="admin",
+            summary="Create a calendar.",
+        ),
+        _msg(
+            "calendar.update",
+            (
+                Field("calendar_id", "id"),
+                Field("name", "str", required=False, min_length=1, max_length=200),
+                Field("timezone", "str", required=False, max_length=64),
+                Field("working_hours", "any", required=False),
+                Field("is_active", "bool", required=False),
+                *CALENDAR_SETTINGS,
+            ),
+            who="admin",
+            summary="Change a calendar.",
+        ),
+        _msg(
+            "users.list",
+            (Field("query", "str", required=False, max_length=200),),
+            who="staff",
+            summary="Find users by email or name.",
+        ),
+        _msg(
+            "user.update",
+            (
+                Field("user_id", "id"),
+                Field("role", "str", required=False, choices=ROLES),
+                Field("is_active", "bool", required=False),
+            ),
+            who="admin",
+            summary="Change a user's role or deactivate them.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str | int | None
+    type: str
+    data: dict[str, Any]
+
+
+class FrameError(BadRequest):
+    """A frame that cannot be answered as a request; carries the id if one was read."""
+
+    def __init__(self, message: str, field: str | None, request_id: str | int | None) -> None:
+        super().__init__(message, field=field)
+        self.request_id = request_id
+
+
+def parse_frame(text: str) -> Request:
+    """Parse and validate one text frame.
+
+    Raises:
+        FrameError: not a JSON object, no string ``type``, unknown type, or a
+            bad field; ``request_id`` is set when the frame had a usable id.
+    """
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise FrameError("the message is not valid JSON", None, None) from None
+    if not isinstance(message, dict):
+        raise FrameError("the message must be a JSON object", None, None)
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        raise FrameError("id must be a string or an integer", "id", None)
+    if isinstance(request_id, str) and len(request_id) > MAX_ID_LENGTH:
+        raise FrameError(f"id must have at most {MAX_ID_LENGTH} characters", "id", None)
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("type must be a string", "type", request_id)
+    declaration = MESSAGES.get(kind)
+    if declaration is None:
+        raise FrameError(f"unknown message type {kind[:50]!r}", "type", request_id)
+    try:
+        data = validate(declaration.shape, message.get("data"))
+    except BadRequest as exc:
+        raise FrameError(exc.message, exc.field, request_id) from None
+    return Request(request_id, kind, data)
+
+
+def _dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_ok(request_id: str | int | None, data: dict[str, Any]) -> str:
+    return _dumps({"type": "ok", "id": request_id, "data": data})
+
+
+def encode_error(request_id: str | int | None, error: HubError) -> str:
+    frame: dict[str, Any] = {"type": "error"}
+    if request_id is not None:
+        frame["id"] = request_id
+    frame["error"] = error.to_wire()
+    return _dumps(frame)
+
+
+def encode_event(channel: str, seq: int, event: str, data: dict[str, Any], at: str) -> str:
+    return _dumps(
+        {"type": "event", "channel": channel, "seq": seq, "event": event, "data": data, "at": at}
+    )

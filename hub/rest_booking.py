@@ -1,0 +1,84 @@
+"""REST appointment routes: thin shells over the booking service.
+
+Bodies are validated with the socket protocol's own declarations, so a
+field means the same on both transports, and writes publish the same events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub import operations
+from hub.http import caller, json_response, node_of, read_json
+from hub.protocol import MESSAGES
+from hub.schema import Field, Shape, parse_id, validate
+
+LIST_QUERY = Shape(
+    (
+        Field("calendar_id", "id", required=False),
+        Field("from", "time", required=False),
+        Field("to", "time", required=False),
+    )
+)
+CANCEL_QUERY = Shape((Field("version", "str", required=False, max_length=12),))
+
+
+def _path_id(request: Request) -> str:
+    return parse_id(request.path_params["appointment_id"], "appointment_id")
+
+
+async def create(request: Request) -> JSONResponse:
+    _, user = await caller(request)
+    data = validate(MESSAGES["appointment.create"].shape, await read_json(request))
+    answer = await operations.run(node_of(request), user, "appointment.create", data)
+    return json_response(answer["appointment"], status=201)
+
+
+async def list_appointments(request: Request) -> JSONResponse:
+    """A calendar's appointments as projected for the caller, or the caller's own."""
+    _, user = await caller(request)
+    query = validate(LIST_QUERY, dict(request.query_params))
+    channel = f"calendar:{query['calendar_id']}" if "calendar_id" in query else f"user:{user.id}"
+    data: dict[str, Any] = {"channel": channel}
+    data.update({k: query[k] for k in ("from", "to") if k in query})
+    answer = await operations.run(node_of(request), user, "appointments.list", data)
+    return json_response(answer["appointments"])
+
+
+async def get_appointment(request: Request) -> JSONResponse:
+    _, user = await caller(request)
+    return json_response(await node_of(request).booking.get(user, _path_id(request)))
+
+
+async def update(request: Request) -> JSONResponse:
+    _, user = await caller(request)
+    body = await read_json(request)
+    body["appointment_id"] = request.path_params["appointment_id"]
+    data = validate(MESSAGES["appointment.update"].shape, body)
+    answer = await operations.run(node_of(request), user, "appointment.update", data)
+    return json_response(answer["appointment"])
+
+
+async def cancel(request: Request) -> JSONResponse:
+    """DELETE cancels (appointments are kept, with their status); ``?version=`` is optional."""
+    _, user = await caller(request)
+    data: dict[str, Any] = {"appointment_id": _path_id(request)}
+    raw_version = validate(CANCEL_QUERY, dict(request.query_params)).get("version")
+    if raw_version is not None:
+        data["version"] = int(raw_version) if raw_version.isdigit() else raw_version
+    data = validate(MESSAGES["appointment.cancel"].shape, data)
+    answer = await operations.run(node_of(request), user, "appointment.cancel", data)
+    return json_response(answer["appointment"])
+
+
+routes = [
+    Route("/api/v1/appointments/", create, methods=["POST"]),
+    Route("/api/v1/appointments/", list_appointments, methods=["GET"]),
+    Route("/api/v1/appointments/{appointment_id}", get_appointment, methods=["GET"]),
+    Route("/api/v1/appointments/{appointment_id}", update, methods=["PATCH"]),
+    Route("/api/v1/appointments/{appointment_id}", cancel, methods=["DELETE"]),
+]
