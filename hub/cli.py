@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the schema to the newest migration")
     migrate.set_defaults(run=_migrate)
 
+    prune = commands.add_parser("prune", help="delete channel-log rows past the retention")
+    prune.set_defaults(run=_prune)
+
     admin = commands.add_parser("create-admin", help="create an admin or promote an account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", help="prompted for when omitted")
@@ -108,6 +111,30 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
     except HubError as exc:
         raise CommandError(exc.message) from exc
     print(f"{email} is an admin")
+
+
+def _prune(settings: Settings, args: argparse.Namespace) -> None:
+    from datetime import timedelta
+
+    from hub import channel_log
+    from hub.node import Node
+
+    _migrate(settings, args)
+
+    async def run() -> tuple[int, int]:
+        node = Node(settings)
+        await node.store.connect()
+        try:
+            return await channel_log.prune(
+                node.store,
+                timedelta(days=settings.log_retention_days),
+                timedelta(hours=settings.idempotency_hours),
+            )
+        finally:
+            await node.store.disconnect()
+
+    rows, keys = asyncio.run(run())
+    print(f"pruned {rows} channel-log rows and {keys} idempotency keys")
 
 
 def _one_line(exc: BaseException) -> str:
