@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -72,7 +73,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     _migrate(settings, args)
     logs.setup(settings.log_json)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=args.host,
         port=args.port,
@@ -86,6 +87,30 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+    sockets = None
+    if settings.socket_send_buffer:
+        sockets = [_listening_socket(args.host, args.port, settings.socket_send_buffer)]
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def _listening_socket(host: str, port: int, send_buffer: int) -> socket.socket:
+    """A listening socket whose accepted sockets inherit a bounded kernel send buffer.
+
+    Linux otherwise lets each socket's send buffer grow to megabytes, which a
+    stalled client then holds; bounded, a slow consumer fills the hub's own
+    queue soon and is closed with 4008.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:

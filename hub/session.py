@@ -217,7 +217,8 @@ class Session:
             self.node.metrics["rate_limited"] += 1
             if self.strikes > self.node.settings.rate_limit_strikes:
                 logs.event("rate_limit_close", session=self.id)
-                await self.close(CloseCode.RATE_LIMITED, drain=False)
+                # Drain, so the client sees the rate_limited answers before the close.
+                await self.close(CloseCode.RATE_LIMITED)
                 return
             self.push(
                 encode_error(

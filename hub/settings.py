@@ -35,6 +35,8 @@ class Settings:
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
     ws_per_message_deflate: bool = False
+    # Kernel send buffer per socket in bytes (0: the OS default, which grows to MBs).
+    socket_send_buffer: int = 0
     hello_timeout: float = 10.0
     send_queue_size: int = 1000
     max_subscriptions: int = 200
@@ -93,6 +95,7 @@ class Settings:
             ws_ping_interval=reader.positive_float("HUB_WS_PING_INTERVAL", 20.0),
             ws_ping_timeout=reader.positive_float("HUB_WS_PING_TIMEOUT", 20.0),
             ws_per_message_deflate=reader.flag("HUB_WS_PER_MESSAGE_DEFLATE", False),
+            socket_send_buffer=reader.positive_int("HUB_SOCKET_SEND_BUFFER", 0),
             hello_timeout=reader.positive_float("HUB_HELLO_TIMEOUT", 10.0),
             send_queue_size=reader.positive_int("HUB_SEND_QUEUE_SIZE", 1000),
             max_subscriptions=reader.positive_int("HUB_MAX_SUBSCRIPTIONS", 200),
