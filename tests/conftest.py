@@ -115,10 +115,14 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     await clear_redis_prefix(prefix)
 
 
+# The shared servers let tests write fast; the limits have tests of their own.
+SHARED_SERVER_ENV = {"HUB_RATE_LIMIT_PER_SECOND": "10000", "HUB_RATE_LIMIT_BURST": "10000"}
+
+
 @pytest.fixture(scope="session")
 async def hub(backend: Backend) -> AsyncIterator[HubServer]:
     """A running ``hub serve`` on this backend, shared by the session."""
-    server = HubServer(backend.env)
+    server = HubServer({**backend.env, **SHARED_SERVER_ENV})
     await asyncio.to_thread(server.start)
     yield server
     await asyncio.to_thread(server.stop)
@@ -222,3 +226,17 @@ async def make_calendar(client: Any, **fields: Any) -> dict[str, Any]:
     answer = await client.ok("calendar.create", data)
     calendar: dict[str, Any] = answer["calendar"]
     return calendar
+
+
+@pytest.fixture
+async def admin_ws(hub: HubServer, admin: Account) -> AsyncIterator[Any]:
+    from tests.wsclient import session
+
+    client = await session(hub.ws_url, admin.access_token)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def calendar(admin_ws: Any) -> dict[str, Any]:
+    return await make_calendar(admin_ws)
