@@ -168,23 +168,29 @@ class Accounts:
 
     # Sign-in
 
-    async def login(self, email: str, password: str) -> dict[str, Any]:
-        failure_key = email.lower()
-        count, remaining = await self.tokens.failures(failure_key)
-        if count >= self.settings.login_max_failures:
-            raise RateLimited(
-                "too many failed sign-ins for this email; wait and try again",
-                retry_after_ms=max(1, int(remaining * 1000)),
-            )
+    async def login(self, email: str, password: str, ip: str | None = None) -> dict[str, Any]:
+        """Sign in; failures are throttled per email and per client address."""
+        window = self.settings.login_failure_window_seconds
+        failure_keys = [("email:" + email.lower(), self.settings.login_max_failures)]
+        if ip:
+            failure_keys.append(("ip:" + ip, self.settings.login_max_failures_per_ip))
+        for key, limit in failure_keys:
+            count, remaining = await self.tokens.failures(key)
+            if count >= limit:
+                raise RateLimited(
+                    "too many failed sign-ins; wait and try again",
+                    retry_after_ms=max(1, int(remaining * 1000)),
+                )
         row = await self._row_by_email(email)
         stored_hash = row["password_hash"] if row is not None else None
         # Verified even for an unknown email, against a dummy hash: same cost.
         if not await self.passwords.verify(stored_hash, password) or row is None:
-            await self.tokens.add_failure(failure_key, self.settings.login_failure_window_seconds)
+            for key, _ in failure_keys:
+                await self.tokens.add_failure(key, window)
             raise Unauthorized(INVALID_LOGIN)
         if not row["is_active"]:
             raise Unauthorized("this account is deactivated")
-        await self.tokens.clear_failures(failure_key)
+        await self.tokens.clear_failures(failure_keys[0][0])
         if self.passwords.needs_rehash(stored_hash or ""):
             await self._rehash(row["id"], password)
         return await self.issue_pair(user_from_row(row), family=uuid.uuid4().hex)

@@ -49,14 +49,23 @@ async def login_form(request: Request) -> JSONResponse:
     if grant not in (None, "", "password"):
         raise BadRequest("grant_type must be password", field="grant_type")
     body = validate(LOGIN_FORM, form)
-    tokens = await node_of(request).accounts.login(body["username"], body["password"])
+    tokens = await node_of(request).accounts.login(
+        body["username"], body["password"], _client_ip(request)
+    )
     return json_response(tokens)
 
 
 async def login_json(request: Request) -> JSONResponse:
     body = validate(LOGIN_JSON, await read_json(request))
-    tokens = await node_of(request).accounts.login(body["email"], body["password"])
+    tokens = await node_of(request).accounts.login(
+        body["email"], body["password"], _client_ip(request)
+    )
     return json_response(tokens)
+
+
+def _client_ip(request: Request) -> str | None:
+    # uvicorn resolves X-Forwarded-For only from trusted proxies (its default: localhost).
+    return request.client.host if request.client else None
 
 
 async def refresh(request: Request) -> JSONResponse:

@@ -52,6 +52,7 @@ class Settings:
     log_retention_days: float = 30.0
     # Sign-in.
     login_max_failures: int = 5
+    login_max_failures_per_ip: int = 50
     login_failure_window_seconds: float = 900.0
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -108,6 +109,7 @@ class Settings:
             idempotency_hours=reader.positive_float("HUB_IDEMPOTENCY_HOURS", 24.0),
             log_retention_days=reader.positive_float("HUB_LOG_RETENTION_DAYS", 30.0),
             login_max_failures=reader.positive_int("HUB_LOGIN_MAX_FAILURES", 5),
+            login_max_failures_per_ip=reader.positive_int("HUB_LOGIN_MAX_FAILURES_PER_IP", 50),
             login_failure_window_seconds=reader.positive_float(
                 "HUB_LOGIN_FAILURE_WINDOW_SECONDS", 900.0
             ),

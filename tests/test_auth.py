@@ -355,3 +355,22 @@ async def test_cors_allows_only_configured_origins(backend: Backend) -> None:
             assert bad.headers.get("access-control-allow-origin") is None
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_failed_logins_are_throttled_per_address(backend: Backend) -> None:
+    """Many emails failing from one address: that address gets 429, whatever the email."""
+    server = HubServer(dict(backend.env, HUB_LOGIN_MAX_FAILURES_PER_IP="3"))
+    await asyncio.to_thread(server.start)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as api:
+            account = await sign_up(api)
+            for _ in range(3):
+                wrong = await api.post("/api/v1/auth/login/json",
+                                       json={"email": _email(), "password": "wrong-password"})
+                assert wrong.status_code == 401
+            blocked = await api.post("/api/v1/auth/login/json",
+                                     json={"email": account.email, "password": account.password})
+            assert blocked.status_code == 429
+            assert blocked.json()["error"]["details"]["retry_after_ms"] > 0
+    finally:
+        await asyncio.to_thread(server.stop)
