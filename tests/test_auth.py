@@ -359,7 +359,9 @@ async def test_cors_allows_only_configured_origins(backend: Backend) -> None:
 
 async def test_failed_logins_are_throttled_per_address(backend: Backend) -> None:
     """Many emails failing from one address: that address gets 429, whatever the email."""
-    server = HubServer(dict(backend.env, HUB_LOGIN_MAX_FAILURES_PER_IP="3"))
+    # Its own Redis prefix: the shared server's failures from 127.0.0.1 must not count.
+    server = HubServer(dict(backend.env, HUB_LOGIN_MAX_FAILURES_PER_IP="3",
+                            HUB_REDIS_PREFIX=f"hubtest:{uuid.uuid4().hex[:8]}:"))
     await asyncio.to_thread(server.start)
     try:
         async with httpx.AsyncClient(base_url=server.url) as api:
