@@ -240,3 +240,40 @@ async def admin_ws(hub: HubServer, admin: Account) -> AsyncIterator[Any]:
 @pytest.fixture
 async def calendar(admin_ws: Any) -> dict[str, Any]:
     return await make_calendar(admin_ws)
+
+
+@pytest.fixture
+async def private_env(backend: Backend) -> AsyncIterator[dict[str, str]]:
+    """The backend's kind, with a database of its own (for tests that prune or break it)."""
+    if backend.name == "embedded":
+        folder = tempfile.mkdtemp(prefix="hub-private-")
+        yield {"DATABASE_URL": f"sqlite:///{folder}/hub.db", **SHARED_SERVER_ENV}
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    url = await create_database()
+    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
+    yield {**backend.env, "DATABASE_URL": url, "HUB_REDIS_PREFIX": prefix, **SHARED_SERVER_ENV}
+    await drop_database(url)
+    await clear_redis_prefix(prefix)
+
+
+async def run_sql(database_url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+    """Run statements in one transaction behind the hub's back; returns each first row."""
+    results: list[Any] = []
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        path = database_url.split("///", 1)[1]
+        with sqlite3.connect(path, timeout=30) as conn:
+            for sql, params in statements:
+                results.append(conn.execute(sql.replace("$", ":p"), {
+                    f"p{i + 1}": v for i, v in enumerate(params)}).fetchone())
+        return results
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            for sql, params in statements:
+                results.append(await conn.fetchrow(sql, *params))
+    finally:
+        await conn.close()
+    return results
