@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate the database, then serve")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="fill an empty database with a demo clinic and keep simulated clients busy",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the schema to the newest migration")
@@ -68,13 +73,21 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from hub import logs
+    from hub import demo, logs
     from hub.app import create_app
 
     _migrate(settings, args)
     logs.setup(settings.log_json)
+    app = create_app(settings)
+    if args.demo:
+        served = demo.with_demo(app, f"http://{args.host}:{args.port}/")
+    else:
+        served = app
+        hint = demo.first_admin_hint(settings)
+        if hint:
+            print(hint, flush=True)
     config = uvicorn.Config(
-        create_app(settings),
+        served,
         host=args.host,
         port=args.port,
         ws="websockets-sansio",

@@ -181,13 +181,24 @@ async def _every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
             )
 
 
+REDIS_POOL_SIZE = 64
+
+
 def redis_client(url: str) -> Any:
-    """A Redis client that fails fast instead of hanging when Redis is down."""
+    """A Redis client that fails fast instead of hanging when Redis is down.
+
+    The pool blocks (up to 2 s) for a free connection: redis-py's default pool
+    raises at 100 concurrent commands, which turned a burst of hellos into
+    spurious ``unavailable`` answers.
+    """
     import redis.asyncio as aioredis
 
-    return aioredis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=2.0,
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         health_check_interval=15,
     )
+    return aioredis.Redis(connection_pool=pool)

@@ -25,7 +25,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from hub import logs, operations
 from hub.accounts import User
 from hub.database import now
-from hub.errors import BadRequest, Forbidden, HubError, Internal, RateLimited, Unauthorized
+from hub.errors import (
+    BadRequest,
+    Forbidden,
+    HubError,
+    Internal,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 from hub.protocol import (
     MESSAGES,
     PROTOCOL_VERSION,
@@ -249,9 +257,10 @@ class Session:
         try:
             data = await self._run(request)
         except HubError as exc:
-            if request.type == "hello":
+            if request.type == "hello" and not isinstance(exc, Unavailable):
                 self.queue.put_nowait(encode_error(request.id, exc))
-                await self.close(CloseCode.UNAUTHORIZED)
+                limited = isinstance(exc, RateLimited)
+                await self.close(CloseCode.RATE_LIMITED if limited else CloseCode.UNAUTHORIZED)
                 return
             self.push(encode_error(request.id, exc))
             return

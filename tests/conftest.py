@@ -221,8 +221,12 @@ WEEK_ALL_DAY = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(
 
 async def make_calendar(client: Any, **fields: Any) -> dict[str, Any]:
     """A calendar open all week (UTC) unless told otherwise, made over the socket by an admin."""
-    data = {"name": "Room " + uuid.uuid4().hex[:6], "timezone": "UTC",
-            "working_hours": WEEK_ALL_DAY, **fields}
+    data = {
+        "name": "Room " + uuid.uuid4().hex[:6],
+        "timezone": "UTC",
+        "working_hours": WEEK_ALL_DAY,
+        **fields,
+    }
     answer = await client.ok("calendar.create", data)
     calendar: dict[str, Any] = answer["calendar"]
     return calendar
@@ -266,8 +270,11 @@ async def run_sql(database_url: str, statements: list[tuple[str, tuple[Any, ...]
         path = database_url.split("///", 1)[1]
         with sqlite3.connect(path, timeout=30) as conn:
             for sql, params in statements:
-                results.append(conn.execute(sql.replace("$", ":p"), {
-                    f"p{i + 1}": v for i, v in enumerate(params)}).fetchone())
+                results.append(
+                    conn.execute(
+                        sql.replace("$", ":p"), {f"p{i + 1}": v for i, v in enumerate(params)}
+                    ).fetchone()
+                )
         return results
     conn = await asyncpg.connect(database_url)
     try:

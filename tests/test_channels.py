@@ -61,8 +61,9 @@ async def test_resume_with_since_gets_exactly_the_missed_events(
     await again.close()
 
 
-async def test_since_beyond_head_is_resync_required(admin_ws: HubClient,
-                                                    calendar: dict[str, Any]) -> None:
+async def test_since_beyond_head_is_resync_required(
+    admin_ws: HubClient, calendar: dict[str, Any]
+) -> None:
     """since greater than the head cannot be served."""
     channel = f"calendar:{calendar['id']}"
     error = await admin_ws.error("subscribe", {"channel": channel, "since": 5})
@@ -86,8 +87,10 @@ async def test_snapshot_then_subscribe_under_a_concurrent_writer(
                 target = made.pop(0)
                 answer = await writer.ok("appointment.cancel", {"appointment_id": target["id"]})
             else:
-                answer = await writer.ok("appointment.create", booking(
-                    calendar, (index % 200) * 0.5, (index % 200) * 0.5 + 0.25))
+                answer = await writer.ok(
+                    "appointment.create",
+                    booking(calendar, (index % 200) * 0.5, (index % 200) * 0.5 + 0.25),
+                )
                 made.append(answer["appointment"])
 
     writing = asyncio.create_task(write(240))
@@ -144,8 +147,14 @@ class StalledClient:
 
 async def test_slow_consumer_is_closed_4008_others_continue(backend: Backend) -> None:
     """A client that stops reading is closed with 4008; another subscriber gets everything."""
-    server = HubServer({**backend.env, **SHARED_SERVER_ENV, "HUB_SEND_QUEUE_SIZE": "5",
-                        "HUB_SOCKET_SEND_BUFFER": "16384"})
+    server = HubServer(
+        {
+            **backend.env,
+            **SHARED_SERVER_ENV,
+            "HUB_SEND_QUEUE_SIZE": "5",
+            "HUB_SOCKET_SEND_BUFFER": "16384",
+        }
+    )
     await asyncio.to_thread(server.start)
     try:
         async with httpx.AsyncClient(base_url=server.url) as api:
@@ -163,8 +172,10 @@ async def test_slow_consumer_is_closed_4008_others_continue(backend: Backend) ->
         await asyncio.sleep(0.2)
         count = 120
         for index in range(count):
-            await writer.ok("appointment.create", {
-                **booking(calendar, index * 0.25, index * 0.25 + 0.25), "notes": "n" * 4000})
+            await writer.ok(
+                "appointment.create",
+                {**booking(calendar, index * 0.25, index * 0.25 + 0.25), "notes": "n" * 4000},
+            )
         received = await fast.events_until(count)
         assert seqs(received) == list(range(1, count + 1))
         assert await slow.drain_until_closed() == 4008
@@ -185,8 +196,13 @@ async def cluster_env() -> AsyncIterator[dict[str, str]]:
     await check_redis()
     url = await create_database()
     prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
-    yield {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "SECRET_KEY": secrets.token_urlsafe(48),
-           "HUB_REDIS_PREFIX": prefix, **SHARED_SERVER_ENV}
+    yield {
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "HUB_REDIS_PREFIX": prefix,
+        **SHARED_SERVER_ENV,
+    }
     await drop_database(url)
     await clear_redis_prefix(prefix)
 

@@ -21,20 +21,31 @@ async def append_silently(backend_env: dict[str, str], channel: str, data: dict[
     stamp: Any = datetime.now(UTC)
     if url.startswith("sqlite"):
         stamp = stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
-    rows = await run_sql(url, [
-        ("UPDATE channel_heads SET seq = seq + 1 WHERE channel = $1 RETURNING seq", (channel,)),
-    ])
+    rows = await run_sql(
+        url,
+        [
+            ("UPDATE channel_heads SET seq = seq + 1 WHERE channel = $1 RETURNING seq", (channel,)),
+        ],
+    )
     seq = int(rows[0][0])
-    await run_sql(url, [(
-        "INSERT INTO channel_log (channel, seq, event, payload, created_at) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        (channel, seq, "appointment.updated", json.dumps(data), stamp),
-    )])
+    await run_sql(
+        url,
+        [
+            (
+                "INSERT INTO channel_log (channel, seq, event, payload, created_at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                (channel, seq, "appointment.updated", json.dumps(data), stamp),
+            )
+        ],
+    )
     return seq
 
 
 async def test_lost_publish_is_filled_before_the_next_event(
-    hub: HubServer, backend: Backend, admin_ws: HubClient, calendar: dict[str, Any],
+    hub: HubServer,
+    backend: Backend,
+    admin_ws: HubClient,
+    calendar: dict[str, Any],
     admin: Account,
 ) -> None:
     """An event whose publish was lost arrives, in order, before the one that follows it."""
@@ -52,7 +63,10 @@ async def test_lost_publish_is_filled_before_the_next_event(
 
 
 async def test_lost_last_publish_arrives_by_itself(
-    hub: HubServer, backend: Backend, admin_ws: HubClient, calendar: dict[str, Any],
+    hub: HubServer,
+    backend: Backend,
+    admin_ws: HubClient,
+    calendar: dict[str, Any],
     admin: Account,
 ) -> None:
     """With nothing after it, a lost event still arrives (periodic head check, ~2 s)."""
@@ -83,7 +97,8 @@ async def test_pruned_log_makes_old_since_resync_required(private_env: dict[str,
             await writer.ok("appointment.create", booking(calendar, hour, hour + 1))
         await asyncio.sleep(1.2)
         pruned = await asyncio.to_thread(
-            run_hub, ["prune"], {**private_env, "HUB_LOG_RETENTION_DAYS": "0.00001"})
+            run_hub, ["prune"], {**private_env, "HUB_LOG_RETENTION_DAYS": "0.00001"}
+        )
         assert pruned.returncode == 0 and "pruned 6 channel-log rows" in pruned.stdout
         await writer.ok("appointment.create", booking(calendar, 5, 6))
         old = await writer.error("subscribe", {"channel": channel, "since": 1})

@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.conftest import Account, Backend, sign_up
+from tests.conftest import Backend, sign_up
 from tests.servers import HubServer
 from tests.wsclient import HubClient, session
 
@@ -22,8 +22,12 @@ async def test_hello_answers_session_details(hub: HubServer, api: httpx.AsyncCli
     client = await HubClient.open(hub.ws_url)
     data = await client.ok("hello", {"token": account.access_token})
     assert data["protocol"] == 1 and data["session_id"]
-    assert data["user"] == {"id": account.id, "email": account.email, "full_name": "User",
-                            "role": "user"}
+    assert data["user"] == {
+        "id": account.id,
+        "email": account.email,
+        "full_name": "User",
+        "role": "user",
+    }
     assert data["server_time"].endswith("Z") and data["access_expires_at"].endswith("Z")
     assert (await client.ok("ping"))["server_time"].endswith("Z")
     await client.close()
@@ -103,10 +107,19 @@ async def test_foreign_origin_is_refused_403(hub: HubServer) -> None:
         ('{"id": 1, "type": "subscribe", "data": []}', "data"),
         ('{"id": 1, "type": "subscribe", "data": {}}', "channel"),
         ('{"id": 1, "type": "subscribe", "data": {"channel": "room:1"}}', "channel"),
-        ('{"id": 1, "type": "subscribe", "data": {"channel": "calendar:00000000-0000-0000-0000-000000000000", "since": "3"}}', "since"),
-        ('{"id": 1, "type": "subscribe", "data": {"channel": "calendar:00000000-0000-0000-0000-000000000000", "since": -1}}', "since"),
+        (
+            '{"id": 1, "type": "subscribe", "data": {"channel": "calendar:00000000-0000-0000-0000-000000000000", "since": "3"}}',
+            "since",
+        ),
+        (
+            '{"id": 1, "type": "subscribe", "data": {"channel": "calendar:00000000-0000-0000-0000-000000000000", "since": -1}}',
+            "since",
+        ),
         ('{"id": 1, "type": "appointment.create", "data": {"calendar_id": "x"}}', "calendar_id"),
-        ('{"id": 1, "type": "appointment.cancel", "data": {"appointment_id": "00000000-0000-0000-0000-000000000000", "version": 1.5}}', "version"),
+        (
+            '{"id": 1, "type": "appointment.cancel", "data": {"appointment_id": "00000000-0000-0000-0000-000000000000", "version": 1.5}}',
+            "version",
+        ),
     ],
 )
 async def test_malformed_messages_get_bad_request_and_socket_stays(
@@ -146,13 +159,18 @@ async def test_role_gated_messages_are_forbidden(hub: HubServer, api: httpx.Asyn
     account = await sign_up(api)
     client = await session(hub.ws_url, account.access_token)
     calendar_id = str(uuid.uuid4())
-    assert (await client.error("calendar.create", {"name": "x", "timezone": "UTC",
-                                                   "working_hours": []}))["code"] == "forbidden"
+    assert (
+        await client.error("calendar.create", {"name": "x", "timezone": "UTC", "working_hours": []})
+    )["code"] == "forbidden"
     assert (await client.error("users.list"))["code"] == "forbidden"
     assert (await client.error("user.update", {"user_id": account.id, "role": "admin"}))[
-        "code"] == "forbidden"
-    assert (await client.error("appointment.set_status", {
-        "appointment_id": calendar_id, "status": "confirmed"}))["code"] == "forbidden"
+        "code"
+    ] == "forbidden"
+    assert (
+        await client.error(
+            "appointment.set_status", {"appointment_id": calendar_id, "status": "confirmed"}
+        )
+    )["code"] == "forbidden"
     await client.close()
 
 
@@ -182,8 +200,11 @@ async def test_auth_refresh_extends_the_session(backend: Backend) -> None:
             other = await sign_up(api)
             client = await session(server.ws_url, account.access_token)
             await asyncio.sleep(1.0)
-            fresh = (await api.post("/api/v1/auth/refresh",
-                                    json={"refresh_token": account.refresh_token})).json()
+            fresh = (
+                await api.post(
+                    "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}
+                )
+            ).json()
             wrong = await client.error("auth.refresh", {"token": other.access_token})
             assert wrong["code"] == "forbidden"
             data = await client.ok("auth.refresh", {"token": fresh["access_token"]})
@@ -215,14 +236,19 @@ async def test_deactivation_closes_live_socket(
     data = await admin_ws.ok("user.update", {"user_id": account.id, "is_active": False})
     assert data["user"]["is_active"] is False
     assert await client.closed_with() == 4001
-    assert (await api.post("/api/v1/auth/refresh",
-                           json={"refresh_token": account.refresh_token})).status_code == 401
+    assert (
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+    ).status_code == 401
 
 
 async def test_flooding_is_rate_limited_then_closed_4029(backend: Backend) -> None:
     """Past the burst: rate_limited with retry_after_ms; kept flooding: close 4029."""
-    env = dict(backend.env, HUB_RATE_LIMIT_PER_SECOND="5", HUB_RATE_LIMIT_BURST="5",
-               HUB_RATE_LIMIT_STRIKES="10")
+    env = dict(
+        backend.env,
+        HUB_RATE_LIMIT_PER_SECOND="5",
+        HUB_RATE_LIMIT_BURST="5",
+        HUB_RATE_LIMIT_STRIKES="10",
+    )
     server = HubServer(env)
     await asyncio.to_thread(server.start)
     try:

@@ -45,8 +45,9 @@ class HubClient:
     async def send_raw(self, text: str | bytes) -> None:
         await self.ws.send(text)
 
-    async def request(self, kind: str, data: dict[str, Any] | None = None,
-                      timeout: float = 15) -> dict[str, Any]:
+    async def request(
+        self, kind: str, data: dict[str, Any] | None = None, timeout: float = 15
+    ) -> dict[str, Any]:
         """Send a request and return its answer frame (ok or error)."""
         request_id = f"r{next(_ids)}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
