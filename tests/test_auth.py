@@ -360,18 +360,27 @@ async def test_cors_allows_only_configured_origins(backend: Backend) -> None:
 async def test_failed_logins_are_throttled_per_address(backend: Backend) -> None:
     """Many emails failing from one address: that address gets 429, whatever the email."""
     # Its own Redis prefix: the shared server's failures from 127.0.0.1 must not count.
-    server = HubServer(dict(backend.env, HUB_LOGIN_MAX_FAILURES_PER_IP="3",
-                            HUB_REDIS_PREFIX=f"hubtest:{uuid.uuid4().hex[:8]}:"))
+    server = HubServer(
+        dict(
+            backend.env,
+            HUB_LOGIN_MAX_FAILURES_PER_IP="3",
+            HUB_REDIS_PREFIX=f"hubtest:{uuid.uuid4().hex[:8]}:",
+        )
+    )
     await asyncio.to_thread(server.start)
     try:
         async with httpx.AsyncClient(base_url=server.url) as api:
             account = await sign_up(api)
             for _ in range(3):
-                wrong = await api.post("/api/v1/auth/login/json",
-                                       json={"email": _email(), "password": "wrong-password"})
+                wrong = await api.post(
+                    "/api/v1/auth/login/json",
+                    json={"email": _email(), "password": "wrong-password"},
+                )
                 assert wrong.status_code == 401
-            blocked = await api.post("/api/v1/auth/login/json",
-                                     json={"email": account.email, "password": account.password})
+            blocked = await api.post(
+                "/api/v1/auth/login/json",
+                json={"email": account.email, "password": account.password},
+            )
             assert blocked.status_code == 429
             assert blocked.json()["error"]["details"]["retry_after_ms"] > 0
     finally:
