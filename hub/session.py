@@ -257,7 +257,8 @@ class Session:
         try:
             data = await self._run(request)
         except HubError as exc:
-            if request.type == "hello" and not isinstance(exc, Unavailable):
+            refused_hello = self.state is SessionState.AWAITING_HELLO
+            if refused_hello and not isinstance(exc, Unavailable):
                 self.queue.put_nowait(encode_error(request.id, exc))
                 limited = isinstance(exc, RateLimited)
                 await self.close(CloseCode.RATE_LIMITED if limited else CloseCode.UNAUTHORIZED)
@@ -274,6 +275,8 @@ class Session:
     async def _run(self, request: Request) -> dict[str, Any] | None:
         """Run one request; None when the handler queued its answer itself."""
         if request.type == "hello":
+            if self.state is SessionState.ACTIVE:
+                raise BadRequest("this session has already said hello", field="type")
             return await self._hello(request.data)
         if request.type == "auth.refresh":
             return await self._refresh(request.data)
