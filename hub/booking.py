@@ -70,6 +70,7 @@ def appointment_from_row(row: Any) -> dict[str, Any]:
         "created_by": row["created_by"],
         "created_at": format_time(utc(row["created_at"])),
         "updated_at": format_time(utc(row["updated_at"])),
+        "kind": row["kind"],
     }
 
 
@@ -105,6 +106,8 @@ class Booking:
         self, column: sa.Column[Any], key: str, start: datetime | None, end: datetime | None
     ) -> list[dict[str, Any]]:
         query = appointments.select().where(column == key).order_by(appointments.c.starts_at)
+        if column is appointments.c.client_id:  # a block is nobody's appointment
+            query = query.where(appointments.c.kind == "appointment")
         if end is not None:
             query = query.where(appointments.c.starts_at < end)
         if start is not None:
@@ -239,6 +242,50 @@ class Booking:
                 raise SlotTaken("that time overlaps another appointment") from exc
             raise
 
+    async def block(self, actor: User, data: dict[str, Any]) -> Outcome:
+        """Time off: busy time on a calendar, refused where it would overlap anything."""
+        self._check_times(data["starts_at"], data["ends_at"], limits=False)
+        try:
+            async with self.store.write():
+                calendar = await self.calendars.get(data["calendar_id"], lock=True)
+                await self._check_rules(actor, calendar, data["starts_at"], data["ends_at"], None)
+                stamp = now()
+                block_id = str(uuid.uuid4())
+                await self.store.execute(
+                    appointments.insert().values(
+                        id=block_id,
+                        calendar_id=calendar.id,
+                        client_id=actor.id,
+                        title=data.get("reason", "") or "Time off",
+                        notes="",
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        status="confirmed",
+                        version=1,
+                        created_by=actor.id,
+                        created_at=stamp,
+                        updated_at=stamp,
+                        kind="block",
+                    )
+                )
+                return await self._record(block_id, "appointment.created")
+        except Exception as exc:
+            if _is_overlap_violation(exc):
+                raise SlotTaken("that time overlaps an appointment or block") from exc
+            raise
+
+    async def unblock(self, actor: User, data: dict[str, Any]) -> Outcome:
+        existing = await self._row(data["block_id"])
+        if existing["kind"] != "block":
+            raise BadRequest("that is an appointment, not a block", field="block_id")
+        async with self.store.write():
+            await self.calendars.get(existing["calendar_id"], lock=True)
+            current = await self._row(data["block_id"])
+            if current["status"] == "cancelled":
+                raise InvalidTransition("this block was already removed")
+            await self._write(current, {"status": "cancelled"})
+            return await self._record(current["id"], "appointment.cancelled")
+
     # Steps
 
     async def _current(self, actor: User, appointment_id: str, version: int | None) -> Any:
@@ -262,13 +309,12 @@ class Booking:
     async def _record(self, appointment_id: str, event: str) -> Outcome:
         """Append the change to the calendar's and the client's channels."""
         appointment = appointment_from_row(await self._row(appointment_id))
+        channels = [calendar_channel(appointment["calendar_id"])]
+        if appointment["kind"] == "appointment":  # a block has no client to tell
+            channels.append(user_channel(appointment["client_id"]))
         events = [
-            await channel_log.append(
-                self.store, calendar_channel(appointment["calendar_id"]), event, appointment
-            ),
-            await channel_log.append(
-                self.store, user_channel(appointment["client_id"]), event, appointment
-            ),
+            await channel_log.append(self.store, channel, event, appointment)
+            for channel in channels
         ]
         return Outcome(appointment, events)
 
@@ -293,9 +339,11 @@ class Booking:
             )
         return Outcome(appointment_from_row(await self._row(row["appointment_id"])))
 
-    def _check_times(self, starts_at: datetime, ends_at: datetime) -> None:
+    def _check_times(self, starts_at: datetime, ends_at: datetime, limits: bool = True) -> None:
         if starts_at >= ends_at:
             raise BadRequest("starts_at must be before ends_at", field="ends_at")
+        if not limits:  # blocks may last days (a holiday)
+            return
         minutes = (ends_at - starts_at) / timedelta(minutes=1)
         low, high = self.settings.min_duration_minutes, self.settings.max_duration_minutes
         if not low <= minutes <= high:
@@ -306,6 +354,10 @@ class Booking:
     def _check_owner(self, actor: User, row: Any) -> None:
         if not actor.is_staff and row["client_id"] != actor.id:
             raise Forbidden("this is someone else's appointment")
+        if row["kind"] == "block":
+            raise BadRequest(
+                "that is a time-off block: use calendar.unblock", field="appointment_id"
+            )
 
     async def _check_client(self, client_id: str) -> None:
         row = await self.store.fetch_one(

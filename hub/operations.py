@@ -64,6 +64,18 @@ async def appointment_set_status(node: Node, user: User, data: dict[str, Any]) -
     return await _written(node, user, await node.booking.set_status(user, data))
 
 
+async def calendar_block(node: Node, user: User, data: dict[str, Any]) -> dict[str, Any]:
+    outcome = await node.booking.block(user, data)
+    await node.publish(outcome.events)
+    return {"block": outcome.appointment, "seqs": outcome.seqs}
+
+
+async def calendar_unblock(node: Node, user: User, data: dict[str, Any]) -> dict[str, Any]:
+    outcome = await node.booking.unblock(user, data)
+    await node.publish(outcome.events)
+    return {"block": outcome.appointment, "seqs": outcome.seqs}
+
+
 async def calendars_list(node: Node, user: User, data: dict[str, Any]) -> dict[str, Any]:
     return {"calendars": [c.to_wire() for c in await node.calendars.list(user)]}
 
@@ -153,6 +165,8 @@ HANDLERS: dict[str, Handler] = {
     "appointment.set_status": appointment_set_status,
     "calendar.create": calendar_create,
     "calendar.update": calendar_update,
+    "calendar.block": calendar_block,
+    "calendar.unblock": calendar_unblock,
     "users.list": users_list,
     "user.update": user_update,
 }

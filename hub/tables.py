@@ -58,6 +58,8 @@ appointments = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("cancel_reason", sa.Text, nullable=True),
+    # "appointment", or "block" for time off (busy time with no client).
+    sa.Column("kind", sa.String(16), nullable=False, server_default="appointment"),
     sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
