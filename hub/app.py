@@ -10,11 +10,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Mount, WebSocketRoute
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub import health, logs, rest_auth, rest_booking
+from hub import docs, health, logs, rest_auth, rest_booking
 from hub.errors import HubError
 from hub.http import http_error_handler, hub_error_handler, internal_error_handler
 from hub.node import Node
@@ -22,6 +22,20 @@ from hub.session import Session
 from hub.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+class SocketEndpoint:
+    """Pure ASGI: ``/ws`` goes straight to a session, every other scope to the app."""
+
+    def __init__(self, app: ASGIApp, node: Node) -> None:
+        self.app = app
+        self.node = node
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            await Session(self.node, scope, receive, send).run()
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings, node: Node | None = None) -> Starlette:
@@ -42,24 +56,22 @@ def create_app(settings: Settings, node: Node | None = None) -> Starlette:
             await the_node.stop()
             logs.event("hub_stopped")
 
-    async def websocket_endpoint(websocket: WebSocket) -> None:
-        await Session(the_node, websocket).run()
-
     routes: list[BaseRoute] = [
         *health.routes,
         *rest_auth.routes,
         *rest_booking.routes,
-        WebSocketRoute("/ws", websocket_endpoint),
+        *docs.routes,
     ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     middleware = [
+        Middleware(SocketEndpoint, node=the_node),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
             allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
-        )
+        ),
     ]
     app = Starlette(
         routes=routes,

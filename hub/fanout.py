@@ -32,7 +32,7 @@ from hub.broker import Broker
 from hub.channel_log import ChannelEvent
 from hub.database import Store
 from hub.errors import ResyncRequired
-from hub.projection import busy_block, sees_in_full
+from hub.projection import busy_block, full_view, sees_in_full
 from hub.protocol import encode_event
 
 REPLAY_PAGE = 500
@@ -63,6 +63,13 @@ class Subscription:
     last_seq: int
     live: bool
     backlog: list[ChannelEvent] = field(default_factory=list)
+    # Read once here, not per event: who the subscriber is decides its projection.
+    viewer_id: str = ""
+    sees_all: bool = False
+
+    def __post_init__(self) -> None:
+        self.viewer_id = self.session.user.id
+        self.sees_all = self.session.user.is_staff
 
 
 @dataclass(eq=False)
@@ -255,6 +262,8 @@ class Fanout:
         channel.delivered = event.seq
         full: str | None = None
         busy: str | None = None
+        # Busy blocks exist only for appointment events; the client always sees its own.
+        owner = event.data.get("client_id") if event.event.startswith("appointment.") else None
         for sub in list(channel.subs.values()):
             if not sub.live:
                 if len(sub.backlog) >= self.backlog_limit:
@@ -265,7 +274,7 @@ class Fanout:
             if event.seq != sub.last_seq + 1:
                 continue
             sub.last_seq = event.seq
-            if self._full_for(event, sub.session.user):
+            if owner is None or full_view(sub.sees_all, sub.viewer_id, owner):
                 if full is None:
                     full = encode_event(event.channel, event.seq, event.event, event.data, event.at)
                 frame = full
@@ -276,7 +285,7 @@ class Fanout:
                     )
                 frame = busy
             sub.session.push(frame)
-            self.delivered_count += 1
+        self.delivered_count += len(channel.subs)
 
     @staticmethod
     def _full_for(event: ChannelEvent, viewer: User) -> bool:

@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
+from hub import wire_schemas as wire
 from hub.http import node_of
+from hub.openapi import Endpoint, routes_of
 
 
 async def health(request: Request) -> JSONResponse:
@@ -42,8 +43,41 @@ async def _probe(check: Callable[[], Awaitable[float]], deadline: float) -> JSON
     return JSONResponse({"status": "ok", "rtt_ms": round(rtt_ms, 3)})
 
 
-routes = [
-    Route("/health", health),
-    Route("/health/db", health_db),
-    Route("/health/redis", health_redis),
+HEALTH = wire.ref("Health")
+DOWN = {503: HEALTH}
+
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        "/health",
+        health,
+        "The process is up",
+        "health",
+        answer=HEALTH,
+        backends=False,
+        answer_example={"status": "ok"},
+    ),
+    Endpoint(
+        "GET",
+        "/health/db",
+        health_db,
+        "Database round trip",
+        "health",
+        answer=HEALTH,
+        backends=False,
+        other_answers=DOWN,
+        answer_example={"status": "ok", "rtt_ms": 0.42},
+    ),
+    Endpoint(
+        "GET",
+        "/health/redis",
+        health_redis,
+        "Redis round trip (disabled without Redis)",
+        "health",
+        answer=HEALTH,
+        backends=False,
+        other_answers=DOWN,
+        answer_example={"status": "ok", "rtt_ms": 0.21},
+    ),
 ]
+routes = routes_of(ENDPOINTS)

@@ -14,8 +14,13 @@ from hub.accounts import User
 BUSY_FIELDS = ("id", "calendar_id", "starts_at", "ends_at", "status")
 
 
+def full_view(is_staff: bool, viewer_id: str, client_id: str | None) -> bool:
+    """The rule itself, on plain values so fan-out can apply it per socket cheaply."""
+    return is_staff or client_id == viewer_id
+
+
 def sees_in_full(viewer: User, appointment: dict[str, Any]) -> bool:
-    return viewer.is_staff or appointment.get("client_id") == viewer.id
+    return full_view(viewer.is_staff, viewer.id, appointment.get("client_id"))
 
 
 def busy_block(appointment: dict[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,12 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from hub import wire_schemas as wire
 from hub.accounts import ROLES, require_admin
 from hub.errors import BadRequest, MalformedBody
 from hub.http import caller, json_response, node_of, read_body, read_json
+from hub.openapi import Endpoint, routes_of
 from hub.schema import Field, Shape, parse_id, validate
 
 PASSWORD = Field("password", "str", min_length=8, max_length=1024)
@@ -95,10 +96,13 @@ async def update_me(request: Request) -> JSONResponse:
     return json_response(updated.to_wire())
 
 
+USERS_QUERY = Shape((Field("query", "str", required=False, description="in email or name"),))
+
+
 async def list_users(request: Request) -> JSONResponse:
     _, user = await caller(request)
     require_admin(user)
-    query = request.query_params.get("query")
+    query = validate(USERS_QUERY, dict(request.query_params)).get("query")
     users = await node_of(request).accounts.list(query)
     return json_response([u.to_wire() for u in users])
 
@@ -133,16 +137,142 @@ async def update_user(request: Request) -> JSONResponse:
     return json_response(updated.to_wire())
 
 
-routes = [
-    Route("/api/v1/auth/register", register, methods=["POST"]),
-    Route("/api/v1/auth/login", login_form, methods=["POST"]),
-    Route("/api/v1/auth/login/json", login_json, methods=["POST"]),
-    Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
-    Route("/api/v1/auth/logout", logout, methods=["POST"]),
-    Route("/api/v1/auth/me", me, methods=["GET"]),
-    Route("/api/v1/users/me", me, methods=["GET"]),
-    Route("/api/v1/users/me", update_me, methods=["PATCH"]),
-    Route("/api/v1/users/", list_users, methods=["GET"]),
-    Route("/api/v1/users/{user_id}", get_user, methods=["GET"]),
-    Route("/api/v1/users/{user_id}", update_user, methods=["PATCH"]),
+# Documentation of the form login_form reads: grant_type is checked by hand there.
+LOGIN_FORM_DOC = Shape(
+    (*LOGIN_FORM.fields, Field("grant_type", "str", required=False, choices=("password",)))
+)
+USER = wire.ref("User")
+TOKENS = wire.ref("Tokens")
+AUTH, USERS = "auth", "users"
+
+ENDPOINTS = [
+    Endpoint(
+        "POST",
+        "/api/v1/auth/register",
+        register,
+        "Create an account (role user)",
+        AUTH,
+        body=REGISTER,
+        answer=USER,
+        status=201,
+        errors=(409,),
+        example={"email": "ada@example.com", "password": "correct horse", "full_name": "Ada"},
+        answer_example=wire.EXAMPLE_USER,
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/login",
+        login_form,
+        "Sign in: OAuth2 password form",
+        AUTH,
+        body=LOGIN_FORM_DOC,
+        form=True,
+        answer=TOKENS,
+        errors=(401, 429),
+        answer_example=wire.EXAMPLE_TOKENS,
+        description="`username` is the email. Failed attempts are throttled (429).",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/login/json",
+        login_json,
+        "Sign in with a JSON body",
+        AUTH,
+        body=LOGIN_JSON,
+        answer=TOKENS,
+        errors=(401, 429),
+        answer_example=wire.EXAMPLE_TOKENS,
+        example={"email": "ada@example.com", "password": "correct horse"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/refresh",
+        refresh,
+        "Rotate the refresh token for a new pair",
+        AUTH,
+        body=REFRESH,
+        answer=TOKENS,
+        errors=(401,),
+        answer_example=wire.EXAMPLE_TOKENS,
+        description="Refresh tokens are single-use: a reused one revokes its whole sign-in.",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/logout",
+        logout,
+        "Revoke this access token (and a refresh token)",
+        AUTH,
+        body=LOGOUT,
+        status=204,
+        auth=True,
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/auth/me",
+        me,
+        "The signed-in user",
+        AUTH,
+        answer=USER,
+        auth=True,
+        answer_example=wire.EXAMPLE_USER,
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/users/me",
+        me,
+        "The signed-in user",
+        USERS,
+        answer=USER,
+        auth=True,
+        answer_example=wire.EXAMPLE_USER,
+        name="users_me",
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/users/me",
+        update_me,
+        "Change your name or password",
+        USERS,
+        body=PROFILE,
+        answer=USER,
+        auth=True,
+        answer_example=wire.EXAMPLE_USER,
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/users/",
+        list_users,
+        "List or find users (admin)",
+        USERS,
+        query=USERS_QUERY,
+        answer={"type": "array", "items": USER},
+        auth=True,
+        errors=(403,),
+        answer_example=[wire.EXAMPLE_USER],
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/users/{user_id}",
+        get_user,
+        "One user (admin)",
+        USERS,
+        answer=USER,
+        auth=True,
+        errors=(403, 404),
+        answer_example=wire.EXAMPLE_USER,
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/users/{user_id}",
+        update_user,
+        "Change a role or deactivate (admin)",
+        USERS,
+        body=USER_UPDATE,
+        answer=USER,
+        auth=True,
+        errors=(403, 404),
+        example={"role": "staff"},
+        answer_example={**wire.EXAMPLE_USER, "role": "staff"},
+    ),
 ]
+routes = routes_of(ENDPOINTS)

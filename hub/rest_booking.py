@@ -10,10 +10,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from hub import operations
+from hub import wire_schemas as wire
 from hub.http import caller, json_response, node_of, read_json
+from hub.openapi import Endpoint, routes_of
 from hub.protocol import MESSAGES
 from hub.schema import Field, Shape, parse_id, validate
 
@@ -24,7 +25,18 @@ LIST_QUERY = Shape(
         Field("to", "time", required=False),
     )
 )
-CANCEL_QUERY = Shape((Field("version", "str", required=False, max_length=12),))
+CANCEL_QUERY = Shape(
+    (
+        Field(
+            "version",
+            "str",
+            required=False,
+            max_length=12,
+            description="the current version; refused with 409 when stale",
+            schema={"type": "integer", "minimum": 1},
+        ),
+    )
+)
 
 
 def _path_id(request: Request) -> str:
@@ -75,10 +87,83 @@ async def cancel(request: Request) -> JSONResponse:
     return json_response(answer["appointment"])
 
 
-routes = [
-    Route("/api/v1/appointments/", create, methods=["POST"]),
-    Route("/api/v1/appointments/", list_appointments, methods=["GET"]),
-    Route("/api/v1/appointments/{appointment_id}", get_appointment, methods=["GET"]),
-    Route("/api/v1/appointments/{appointment_id}", update, methods=["PATCH"]),
-    Route("/api/v1/appointments/{appointment_id}", cancel, methods=["DELETE"]),
+CREATE, UPDATE = MESSAGES["appointment.create"], MESSAGES["appointment.update"]
+# The update body is appointment.update's shape; the id comes from the path.
+UPDATE_BODY = Shape(tuple(f for f in UPDATE.shape.fields if f.name != "appointment_id"))
+APPOINTMENT = wire.ref("Appointment")
+TAG = "appointments"
+SAME = "Same fields, rules and events as the socket's `{}`."
+
+ENDPOINTS = [
+    Endpoint(
+        "POST",
+        "/api/v1/appointments/",
+        create,
+        "Book an appointment",
+        TAG,
+        name="create_appointment",
+        body=CREATE.shape,
+        answer=APPOINTMENT,
+        status=201,
+        auth=True,
+        errors=(403, 404, 409),
+        example=CREATE.example,
+        answer_example=wire.EXAMPLE_APPOINTMENT,
+        description=SAME.format("appointment.create"),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/appointments/",
+        list_appointments,
+        "A calendar's appointments (as projected for you), or your own",
+        TAG,
+        query=LIST_QUERY,
+        answer={"type": "array", "items": wire.ref("ProjectedAppointment")},
+        auth=True,
+        errors=(404,),
+        answer_example=[wire.EXAMPLE_APPOINTMENT],
+        description="Without calendar_id: your own appointments. Only those overlapping "
+        "[from, to) when given; cancelled ones are included.",
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/appointments/{appointment_id}",
+        get_appointment,
+        "One appointment (a busy block unless it is yours or you are staff)",
+        TAG,
+        answer=wire.ref("ProjectedAppointment"),
+        auth=True,
+        errors=(404,),
+        answer_example=wire.EXAMPLE_APPOINTMENT,
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/appointments/{appointment_id}",
+        update,
+        "Reschedule or edit an appointment",
+        TAG,
+        name="update_appointment",
+        body=UPDATE_BODY,
+        answer=APPOINTMENT,
+        auth=True,
+        errors=(403, 404, 409),
+        example={k: v for k, v in UPDATE.example.items() if k != "appointment_id"},
+        answer_example=UPDATE.answer_example["appointment"],
+        description=SAME.format("appointment.update"),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/appointments/{appointment_id}",
+        cancel,
+        "Cancel an appointment (it is kept, with status cancelled)",
+        TAG,
+        name="cancel_appointment",
+        query=CANCEL_QUERY,
+        answer=APPOINTMENT,
+        auth=True,
+        errors=(403, 404, 409),
+        answer_example=wire.appointment_example(status="cancelled", version=2),
+        description=SAME.format("appointment.cancel"),
+    ),
 ]
+routes = routes_of(ENDPOINTS)

@@ -1,10 +1,11 @@
 """One WebSocket session: the socket work of the protocol.
 
 The reader loop takes one frame at a time, parses it (:mod:`hub.protocol`),
-runs it and queues exactly one answer, so answers keep the order of
+runs it and sends exactly one answer, so answers keep the order of
 requests. Everything the session sends, answers and events alike, goes
-through one bounded queue drained by a writer task; a client too slow to
-drain it is closed with 4008 and never slows anyone else down.
+through one :class:`~hub.outbox.Outbox`: sent at once while the socket keeps
+up, queued (bounded) when it does not; a client too slow to drain the queue
+is closed with 4008 and never slows anyone else down.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Receive, Scope, Send
 
 from hub import logs, operations
 from hub.accounts import User
@@ -34,6 +35,7 @@ from hub.errors import (
     Unauthorized,
     Unavailable,
 )
+from hub.outbox import Outbox
 from hub.protocol import (
     MESSAGES,
     PROTOCOL_VERSION,
@@ -71,13 +73,6 @@ class IllegalTransition(RuntimeError):
     pass
 
 
-class _Close:
-    """Queue sentinel: close the socket once everything before it is sent."""
-
-    def __init__(self, code: int) -> None:
-        self.code = code
-
-
 class TokenBucket:
     """Requests per connection: ``rate`` per second, bursts up to ``burst``."""
 
@@ -99,19 +94,25 @@ class TokenBucket:
 
 
 class Session:
-    def __init__(self, node: Node, websocket: WebSocket) -> None:
+    def __init__(self, node: Node, scope: Scope, receive: Receive, send: Send) -> None:
         self.node = node
-        self.ws = websocket
+        # Raw ASGI, not starlette.WebSocket: its wrappers cost three extra
+        # coroutine layers on every frame, and fan-out sends thousands.
+        self._receive = receive
+        self._send = send
+        self.headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         self.id = uuid.uuid4().hex
         self.state = SessionState.AWAITING_HELLO
         settings = node.settings
-        self.queue: asyncio.Queue[str | _Close] = asyncio.Queue(settings.send_queue_size)
+        self.outbox = Outbox(send, settings.send_queue_size, self.overflow)
+        self._open = True  # AWAITING_HELLO or ACTIVE: frames may still be sent
         self.bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.strikes = 0
         self.claims: AccessClaims | None = None
         self._user: User | None = None
         self.channels: set[str] = set()
-        self._writer: asyncio.Task[None] | None = None
         self._expiry: asyncio.Task[None] | None = None
         self._peer_gone = False
 
@@ -124,22 +125,16 @@ class Session:
         if new not in _TRANSITIONS[self.state]:
             raise IllegalTransition(f"{self.state.value} -> {new.value}")
         self.state = new
+        self._open = new in (SessionState.AWAITING_HELLO, SessionState.ACTIVE)
 
     # Outgoing
 
     def push(self, frame: str) -> bool:
-        if self.state is not SessionState.ACTIVE and self.state is not SessionState.AWAITING_HELLO:
-            return False
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.overflow()
-            return False
-        return True
+        return self._open and self.outbox.push(frame)
 
     async def push_wait(self, frame: str) -> None:
-        if self.state is SessionState.ACTIVE:
-            await self.queue.put(frame)
+        if self._open:
+            await self.outbox.push_wait(frame)
 
     def overflow(self) -> None:
         """The client is too slow: close with 4008 now, without waiting for it."""
@@ -154,45 +149,31 @@ class Session:
             return
         self.move(SessionState.CLOSING)
         if drain:
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(_Close(code))
-                return
-        if self._writer is not None:
-            self._writer.cancel()
+            self.outbox.close_after(code)
+            return
+        self.outbox.abort()
         await self._send_close(code)
 
     async def close_unauthorized(self, message: str) -> None:
         """Tell the client why (an error with no id), then close with 4001."""
-        if self.state is SessionState.ACTIVE:
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(encode_error(None, Unauthorized(message)))
+        self.push(encode_error(None, Unauthorized(message)))
         await self.close(CloseCode.UNAUTHORIZED)
 
     async def _send_close(self, code: int) -> None:
         # uvicorn waits for the transport to be writable even to close: bound it.
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.node.settings.ws_ping_timeout):
-                await self.ws.close(code)
-
-    async def _write(self) -> None:
-        try:
-            while True:
-                frame = await self.queue.get()
-                if isinstance(frame, _Close):
-                    await self._send_close(frame.code)
-                    return
-                await self.ws.send_text(frame)
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            return
+                await self._send({"type": "websocket.close", "code": code})
 
     # Incoming
 
     async def run(self) -> None:
-        if not self._origin_allowed():
-            await self.ws.close()  # before accept: HTTP 403
+        if (await self._receive())["type"] != "websocket.connect":
             return
-        await self.ws.accept()
-        self._writer = asyncio.create_task(self._write())
+        if not self._origin_allowed():
+            await self._send({"type": "websocket.close", "code": 1000})  # before accept: 403
+            return
+        await self._send({"type": "websocket.accept"})
         try:
             await self._read_loop()
         finally:
@@ -204,9 +185,9 @@ class Session:
             try:
                 if self.state is SessionState.AWAITING_HELLO:
                     async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                        message = await self.ws.receive()
+                        message = await self._receive()
                 else:
-                    message = await self.ws.receive()
+                    message = await self._receive()
             except TimeoutError:
                 await self.close(CloseCode.UNAUTHORIZED, drain=False)
                 return
@@ -250,7 +231,7 @@ class Session:
         await self._answer(request)
 
     async def _refuse_before_hello(self, request_id: str | int | None) -> None:
-        self.queue.put_nowait(encode_error(request_id, Unauthorized("send hello first")))
+        self.push(encode_error(request_id, Unauthorized("send hello first")))
         await self.close(CloseCode.UNAUTHORIZED)
 
     async def _answer(self, request: Request) -> None:
@@ -259,7 +240,7 @@ class Session:
         except HubError as exc:
             refused_hello = self.state is SessionState.AWAITING_HELLO
             if refused_hello and not isinstance(exc, Unavailable):
-                self.queue.put_nowait(encode_error(request.id, exc))
+                self.push(encode_error(request.id, exc))
                 limited = isinstance(exc, RateLimited)
                 await self.close(CloseCode.RATE_LIMITED if limited else CloseCode.UNAUTHORIZED)
                 return
@@ -296,7 +277,7 @@ class Session:
         return await operations.run(self.node, self.user, request.type, request.data)
 
     async def _hello(self, data: dict[str, Any]) -> dict[str, Any]:
-        token = data.get("token") or _bearer(self.ws.headers.get("authorization"))
+        token = data.get("token") or _bearer(self.headers.get("authorization"))
         if not token:
             raise Unauthorized("hello needs a token")
         claims, user = await self.node.accounts.authenticate(token)
@@ -349,13 +330,13 @@ class Session:
         await self.close_unauthorized("the access token has expired")
 
     def _origin_allowed(self) -> bool:
-        origin = self.ws.headers.get("origin")
+        origin = self.headers.get("origin")
         if origin is None:
             return True  # non-browser clients send none
         origin = origin.rstrip("/")
         if origin in self.node.settings.allowed_origins:
             return True
-        host = self.ws.headers.get("host", "")
+        host = self.headers.get("host", "")
         return bool(host) and urlsplit(origin).netloc == host
 
     async def _finish(self) -> None:
@@ -365,13 +346,12 @@ class Session:
             self._expiry.cancel()
         self.node.sessions.discard(self)
         await self.node.fanout.drop(self, list(self.channels))
-        if self._writer is not None:
-            if self._peer_gone:
-                self._writer.cancel()  # nothing more can be sent
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
-                # Otherwise let it flush what is queued (e.g. the reason for a close).
-                async with asyncio.timeout(self.node.settings.ws_ping_timeout):
-                    await self._writer
+        if self._peer_gone:
+            self.outbox.abort()  # nothing more can be sent
+        with contextlib.suppress(TimeoutError):
+            # Otherwise let it flush what is queued (e.g. the reason for a close).
+            async with asyncio.timeout(self.node.settings.ws_ping_timeout):
+                await self.outbox.flushed()
         self.move(SessionState.CLOSED)
 
 

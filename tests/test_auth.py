@@ -282,6 +282,7 @@ async def test_create_admin_promotes_existing_account(
         ({"password": "longenough1", "full_name": "A"}, "email"),
         ({"email": "not-an-email", "password": "longenough1", "full_name": "A"}, "email"),
         ({"email": 5, "password": "longenough1", "full_name": "A"}, "email"),
+        ({"email": "a\x00b@x.io", "password": "longenough1", "full_name": "A"}, "email"),
         ({"email": "a@b.io", "password": "short", "full_name": "A"}, "password"),
         ({"email": "a@b.io", "password": 12345678, "full_name": "A"}, "password"),
         ({"email": "a@b.io", "password": "x" * 1025, "full_name": "A"}, "password"),

@@ -16,32 +16,39 @@ from tests.servers import HubServer
 from tests.wsclient import HubClient, session
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                 max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 FIELD_NAMES = sorted({f.name for m in MESSAGES.values() for f in m.shape.fields})
 PLAUSIBLE_VALUES = (
     JSON
-    | st.sampled_from(["2027-01-05T10:00:00Z", "2027-01-05T10:00:00", "calendar:x",
-                       "00000000-0000-0000-0000-000000000000", "", "pending", "admin"])
+    | st.sampled_from(
+        [
+            "2027-01-05T10:00:00Z",
+            "2027-01-05T10:00:00",
+            "calendar:x",
+            "00000000-0000-0000-0000-000000000000",
+            "",
+            "pending",
+            "admin",
+        ]
+    )
     | st.integers(min_value=-(2**70), max_value=2**70)
 )
 REQUESTS = st.fixed_dictionaries(
     {"type": st.sampled_from(sorted(MESSAGES)) | st.text(max_size=20)},
     optional={
         "id": st.integers() | st.text(max_size=30) | JSON,
-        "data": st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=10),
-                                PLAUSIBLE_VALUES, max_size=6) | JSON,
+        "data": st.dictionaries(
+            st.sampled_from(FIELD_NAMES) | st.text(max_size=10), PLAUSIBLE_VALUES, max_size=6
+        )
+        | JSON,
     },
 )
-FRAMES = (
-    REQUESTS.map(json.dumps)
-    | JSON.map(json.dumps)
-    | st.text(max_size=200)
-)
+FRAMES = REQUESTS.map(json.dumps) | JSON.map(json.dumps) | st.text(max_size=200)
 
 _state: dict[str, Any] = {}
 
@@ -55,8 +62,9 @@ async def _client(hub: HubServer) -> HubClient:
     return client
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(frame=FRAMES)
 async def test_arbitrary_frames_never_break_a_session(hub: HubServer, frame: str) -> None:
     """Whatever arrives, the answer is never internal and the socket keeps answering ping."""
