@@ -10,13 +10,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub import docs, health, logs, rest_auth, rest_booking
 from hub.errors import HubError
 from hub.http import http_error_handler, hub_error_handler, internal_error_handler
+from hub.metrics import HttpMetrics, metrics_endpoint
 from hub.node import Node
 from hub.session import Session
 from hub.settings import Settings
@@ -61,11 +62,17 @@ def create_app(settings: Settings, node: Node | None = None) -> Starlette:
         *rest_auth.routes,
         *rest_booking.routes,
         *docs.routes,
+        Route("/metrics", metrics_endpoint),
     ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     middleware = [
         Middleware(SocketEndpoint, node=the_node),
+        Middleware(
+            HttpMetrics,
+            metrics=the_node.metrics,
+            routes=[r for r in routes if isinstance(r, Route)],
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -34,6 +34,8 @@ class Store:
         self.is_sqlite = settings.is_embedded_db
         self._write_lock = asyncio.Lock()
         self.timeout = settings.db_timeout_seconds
+        # Called with each query's seconds (metrics); a no-op until bound.
+        self.observe: Callable[[float], None] = lambda seconds: None
         if self.is_sqlite:
             self.db = Database(settings.database_url, timeout=30)
         else:
@@ -59,9 +61,12 @@ class Store:
         """Run ``work`` with the database timeout; unreachable becomes Unavailable."""
         # asyncio.timeout, not wait_for: on 3.11 wait_for runs the query in a
         # new task, and `databases` keys connections (and transactions) by task.
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                return await work
+                result = await work
+            self.observe(time.perf_counter() - started)
+            return result
         except (TimeoutError, OSError, ConnectionError) as exc:
             raise Unavailable("the database is unavailable; nothing was applied") from exc
         except Exception as exc:

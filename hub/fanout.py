@@ -22,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from hub import channel_log, logs
@@ -32,10 +34,16 @@ from hub.broker import Broker
 from hub.channel_log import ChannelEvent
 from hub.database import Store
 from hub.errors import ResyncRequired
+from hub.metrics import Metrics
 from hub.projection import busy_block, full_view, sees_in_full
 from hub.protocol import encode_event
 
 REPLAY_PAGE = 500
+
+
+def _epoch(at: str) -> float:
+    """The event's commit time (RFC 3339 UTC) as epoch seconds."""
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 
 class Subscriber(Protocol):
@@ -90,6 +98,7 @@ class Fanout:
         self.channels: dict[str, LocalChannel] = {}
         self._tasks: set[asyncio.Task[int]] = set()
         self.delivered_count = 0
+        self.metrics: Metrics | None = None
 
     # Subscribing
 
@@ -236,6 +245,8 @@ class Fanout:
             return count
         if count:
             logs.event("catch_up", channel=channel.name, events=count)
+            if self.metrics is not None:
+                self.metrics.catch_ups.observe(count)
         return count
 
     async def catch_up_all(self) -> None:
@@ -286,6 +297,8 @@ class Fanout:
                 frame = busy
             sub.session.push(frame)
         self.delivered_count += len(channel.subs)
+        if self.metrics is not None:  # one sample per event, never per socket
+            self.metrics.delivery_latency.observe(max(0.0, time.time() - _epoch(event.at)))
 
     @staticmethod
     def _full_for(event: ChannelEvent, viewer: User) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,8 +17,10 @@ from starlette.responses import JSONResponse, Response
 from hub import logs
 from hub.accounts import User
 from hub.errors import BadRequest, BodyTooLarge, HubError, Internal, MalformedBody, Unauthorized
-from hub.node import Node
 from hub.security import AccessClaims
+
+if TYPE_CHECKING:
+    from hub.node import Node
 
 _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from hub.calendars import Calendars
 from hub.channel_log import ChannelEvent
 from hub.database import Store
 from hub.fanout import Fanout
+from hub.metrics import Metrics
 from hub.security import AccessClaims
 from hub.settings import Settings
 from hub.tasks import spawn
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 HEAD_CHECK_SECONDS = 2.0
 PRUNE_SECONDS = 3600.0
+REDIS_PING_SECONDS = 15.0
 
 
 class Sessions:
@@ -81,7 +82,10 @@ class Node:
         self.booking = Booking(settings, self.store, self.calendars)
         self.fanout = Fanout(self.store, self.broker, settings.send_queue_size)
         self.sessions = Sessions()
-        self.metrics: Counter[str] = Counter()
+        self.metrics = Metrics()
+        self.metrics.bind(self)
+        self.store.observe = self.metrics.db_seconds.observe
+        self.fanout.metrics = self.metrics
         self.broker.bind(self._on_broker_message, self.fanout.catch_up_all)
         self._loops: list[asyncio.Task[None]] = []
 
@@ -91,6 +95,7 @@ class Node:
         self._loops = [
             asyncio.create_task(_every(HEAD_CHECK_SECONDS, self.fanout.check_heads)),
             asyncio.create_task(_every(PRUNE_SECONDS, self.prune)),
+            asyncio.create_task(_every(REDIS_PING_SECONDS, self._ping_redis)),
         ]
 
     async def stop(self) -> None:
@@ -109,7 +114,7 @@ class Node:
         for event in events:
             try:
                 await self.broker.publish(event.channel, event.to_json())
-                self.metrics["events_published"] += 1
+                self.metrics.events_published.inc()
             except Exception as exc:
                 logs.event(
                     "publish_failed",
@@ -117,6 +122,10 @@ class Node:
                     channel=event.channel,
                     error=type(exc).__name__,
                 )
+
+    async def _ping_redis(self) -> None:
+        if self.redis is not None:
+            self.metrics.redis_seconds.observe(await self.tokens.ping() / 1000)
 
     async def prune(self) -> None:
         rows, keys = await channel_log.prune(

@@ -140,7 +140,7 @@ class Session:
         """The client is too slow: close with 4008 now, without waiting for it."""
         if self.state is SessionState.ACTIVE:
             logs.event("slow_consumer_close", session=self.id, user=self.user.id)
-            self.node.metrics["slow_consumer_closes"] += 1
+            self.node.metrics.closes.labels("slow_consumer").inc()
             spawn(self.close(CloseCode.SLOW_CONSUMER, drain=False))
 
     async def close(self, code: int, drain: bool = True) -> None:
@@ -203,9 +203,10 @@ class Session:
         wait = self.bucket.take()
         if wait:
             self.strikes += 1
-            self.node.metrics["rate_limited"] += 1
+            self.node.metrics.requests.labels("-", "rate_limited").inc()
             if self.strikes > self.node.settings.rate_limit_strikes:
                 logs.event("rate_limit_close", session=self.id)
+                self.node.metrics.closes.labels("rate_limited").inc()
                 # Drain, so the client sees the rate_limited answers before the close.
                 await self.close(CloseCode.RATE_LIMITED)
                 return
@@ -238,6 +239,7 @@ class Session:
         try:
             data = await self._run(request)
         except HubError as exc:
+            self.node.metrics.requests.labels(request.type, exc.code).inc()
             refused_hello = self.state is SessionState.AWAITING_HELLO
             if refused_hello and not isinstance(exc, Unavailable):
                 self.push(encode_error(request.id, exc))
@@ -248,8 +250,10 @@ class Session:
             return
         except Exception as exc:
             logs.event("internal_error", logging.ERROR, type=request.type, error=repr(exc))
+            self.node.metrics.requests.labels(request.type, "internal").inc()
             self.push(encode_error(request.id, Internal("internal error; nothing was applied")))
             return
+        self.node.metrics.requests.labels(request.type, "ok").inc()
         if data is not None:
             self.push(encode_ok(request.id, data))
 

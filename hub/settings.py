@@ -62,6 +62,9 @@ class Settings:
     health_timeout_seconds: float = 2.0
     max_body_bytes: int = 1 << 20
     log_json: bool = True
+    # /metrics: open to these networks, or to a bearer of this token.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def is_embedded_db(self) -> bool:
@@ -120,6 +123,8 @@ class Settings:
             health_timeout_seconds=reader.positive_float("HUB_HEALTH_TIMEOUT_SECONDS", 2.0),
             max_body_bytes=reader.positive_int("HUB_MAX_BODY_BYTES", 1 << 20),
             log_json=reader.flag("HUB_LOG_JSON", True),
+            metrics_allow=_networks(env.get("HUB_METRICS_ALLOW", "127.0.0.1/32,::1/128")),
+            metrics_token=env.get("HUB_METRICS_TOKEN", ""),
         )
         if values.min_duration_minutes > values.max_duration_minutes:
             raise SettingsError("HUB_MIN_DURATION_MINUTES exceeds HUB_MAX_DURATION_MINUTES")
@@ -163,6 +168,19 @@ class _Reader:
         if raw.lower() in ("0", "false", "no", "off"):
             return False
         raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated CIDR networks ("" for none)."""
+    import ipaddress
+
+    networks = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(f"HUB_METRICS_ALLOW: {network!r} is not a network") from None
+    return networks
 
 
 def sqlite_path(database_url: str) -> Path:
