@@ -22,7 +22,7 @@ from hub import channel_log
 from hub.accounts import User
 from hub.availability import Interval, check_bookable
 from hub.calendars import Calendar, Calendars, calendar_channel, user_channel
-from hub.database import Store, now, utc
+from hub.database import Store, now, statement, utc
 from hub.errors import (
     BadRequest,
     Forbidden,
@@ -35,9 +35,26 @@ from hub.errors import (
 from hub.projection import project
 from hub.schema import format_time
 from hub.settings import Settings
-from hub.tables import appointments, idempotency_keys, users
+from hub.tables import Timestamp, appointments, idempotency_keys, users
 
 ACTIVE = ("pending", "confirmed")
+# Pending or confirmed time of a calendar overlapping [lower, upper).
+_NEARBY = statement(
+    "SELECT id, starts_at, ends_at FROM appointments WHERE calendar_id = :calendar_id"
+    " AND status IN ('pending', 'confirmed') AND starts_at < :upper AND ends_at > :lower",
+    upper=Timestamp,
+    lower=Timestamp,
+).columns(id=sa.String, starts_at=Timestamp, ends_at=Timestamp)
+_INSERT = statement(
+    "INSERT INTO appointments (id, calendar_id, client_id, title, notes, starts_at, ends_at,"
+    " status, version, created_by, created_at, updated_at, kind) VALUES (:id, :calendar_id,"
+    " :client_id, :title, :notes, :starts_at, :ends_at, :status, :version, :created_by,"
+    " :created_at, :updated_at, :kind)",
+    starts_at=Timestamp,
+    ends_at=Timestamp,
+    created_at=Timestamp,
+    updated_at=Timestamp,
+)
 TRANSITIONS = {
     "pending": {"confirmed", "cancelled"},
     "confirmed": {"cancelled", "completed", "no_show"},
@@ -145,7 +162,8 @@ class Booking:
                         return earlier
                 if not calendar.is_active:
                     raise BadRequest("this calendar is not taking bookings", field="calendar_id")
-                await self._check_client(client_id)
+                if client_id != actor.id:  # the actor's own account is known to be active
+                    await self._check_client(client_id)
                 await self._check_rules(actor, calendar, starts_at, ends_at, None)
                 stamp = now()
                 row = {
@@ -161,8 +179,9 @@ class Booking:
                     "created_by": actor.id,
                     "created_at": stamp,
                     "updated_at": stamp,
+                    "kind": "appointment",
                 }
-                await self.store.execute(appointments.insert().values(**row))
+                await self.store.execute(_INSERT.bindparams(**row))
                 if key is not None:
                     await self.store.execute(
                         idempotency_keys.insert().values(
@@ -173,7 +192,7 @@ class Booking:
                             created_at=stamp,
                         )
                     )
-                return await self._record(row["id"], "appointment.created")
+                return await self._record(row["id"], "appointment.created", row)
         except Exception as exc:
             if _is_overlap_violation(exc):
                 raise SlotTaken("that time overlaps another appointment") from exc
@@ -306,9 +325,14 @@ class Booking:
             .values(**values)
         )
 
-    async def _record(self, appointment_id: str, event: str) -> Outcome:
-        """Append the change to the calendar's and the client's channels."""
-        appointment = appointment_from_row(await self._row(appointment_id))
+    async def _record(
+        self, appointment_id: str, event: str, written: dict[str, Any] | None = None
+    ) -> Outcome:
+        """Append the change to the calendar's and the client's channels.
+
+        ``written``: the row just inserted, when the caller has it (no re-read).
+        """
+        appointment = appointment_from_row(written or await self._row(appointment_id))
         channels = [calendar_channel(appointment["calendar_id"])]
         if appointment["kind"] == "appointment":  # a block has no client to tell
             channels.append(user_channel(appointment["client_id"]))
@@ -380,13 +404,8 @@ class Booking:
         rules = calendar.rules
         margin_before = timedelta(minutes=rules.buffer_before_minutes)
         margin_after = timedelta(minutes=rules.buffer_after_minutes)
-        query = sa.select(
-            appointments.c.id, appointments.c.starts_at, appointments.c.ends_at
-        ).where(
-            appointments.c.calendar_id == calendar.id,
-            appointments.c.status.in_(ACTIVE),
-            appointments.c.starts_at < ends_at + margin_after,
-            appointments.c.ends_at > starts_at - margin_before,
+        query = _NEARBY.bindparams(
+            calendar_id=calendar.id, upper=ends_at + margin_after, lower=starts_at - margin_before
         )
         nearby = [r for r in await self.store.fetch_all(query) if r["id"] != exclude_id]
         busy = [Interval(utc(r["starts_at"]), utc(r["ends_at"])) for r in nearby]

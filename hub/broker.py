@@ -40,6 +40,10 @@ class Broker(Protocol):
         """Publish; raises on failure (the caller logs: the log still has it)."""
         ...
 
+    async def publish_all(self, messages: list[tuple[str, str]]) -> None:
+        """Publish (channel, payload) pairs in order, in one round trip where possible."""
+        ...
+
     async def subscribe(self, channel: str) -> None:
         """Returns once messages published from now on will be delivered."""
         ...
@@ -74,6 +78,10 @@ class MemoryBroker:
     async def publish(self, channel: str, payload: str) -> None:
         if channel in self._channels:
             self._queue.put_nowait((channel, payload))
+
+    async def publish_all(self, messages: list[tuple[str, str]]) -> None:
+        for channel, payload in messages:
+            await self.publish(channel, payload)
 
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)

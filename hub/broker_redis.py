@@ -62,6 +62,12 @@ class RedisBroker:
     async def publish(self, channel: str, payload: str) -> None:
         await self._redis.publish(self._prefix + channel, payload)
 
+    async def publish_all(self, messages: list[tuple[str, str]]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for channel, payload in messages:
+            pipe.publish(self._prefix + channel, payload)
+        await pipe.execute()
+
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
         if not self._up or self._pubsub is None:

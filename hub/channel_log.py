@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.database import Store, now
+from hub.database import Store, now, statement
 from hub.schema import format_time
-from hub.tables import channel_heads, channel_log, idempotency_keys
+from hub.tables import Timestamp, channel_heads, channel_log, idempotency_keys
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,19 @@ async def create_channel(store: Store, channel: str) -> None:
     await store.execute(channel_heads.insert().values(channel=channel, seq=0))
 
 
+_NEXT_SEQ = statement(
+    "UPDATE channel_heads SET seq = seq + 1 WHERE channel = :channel RETURNING seq"
+)
+_INSERT = statement(
+    "INSERT INTO channel_log (channel, seq, event, payload, created_at) "
+    "VALUES (:channel, :seq, :event, :payload, :created_at)",
+    created_at=Timestamp,
+)
+
+
 async def append(store: Store, channel: str, event: str, data: dict[str, Any]) -> ChannelEvent:
     """Append one event; must run inside a write transaction."""
-    seq = await store.fetch_val(
-        channel_heads.update()
-        .where(channel_heads.c.channel == channel)
-        .values(seq=channel_heads.c.seq + 1)
-        .returning(channel_heads.c.seq)
-    )
+    seq = await store.fetch_val(_NEXT_SEQ.bindparams(channel=channel))
     if seq is None:
         # A channel whose head was never created (e.g. a user made before the
         # log existed): start it now; the caller's lock makes this race-free.
@@ -74,12 +79,8 @@ async def append(store: Store, channel: str, event: str, data: dict[str, Any]) -
     stamp = now()
     entry = ChannelEvent(channel, int(seq), event, data, format_time(stamp))
     await store.execute(
-        channel_log.insert().values(
-            channel=channel,
-            seq=entry.seq,
-            event=event,
-            payload=json.dumps(data),
-            created_at=stamp,
+        _INSERT.bindparams(
+            channel=channel, seq=entry.seq, event=event, payload=json.dumps(data), created_at=stamp
         )
     )
     return entry

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from databases import Database
 
 from hub.errors import Unavailable
@@ -120,6 +121,18 @@ class Store:
 
     async def execute(self, query: Any) -> Any:
         return await self.guard(self.db.execute(query))
+
+
+def statement(sql: str, **types: Any) -> sa.TextClause:
+    """Hand-written SQL for hot paths, with typed binds.
+
+    ``databases`` compiles every query anew; a Core insert costs ~200 us to
+    compile, this ~17 us. The bind types keep SQLite's timestamp handling
+    (naive UTC text) identical to the Core queries'.
+    """
+    return sa.text(sql).bindparams(
+        *(sa.bindparam(name, type_=kind) for name, kind in types.items())
+    )
 
 
 def utc(value: datetime) -> datetime:

@@ -111,17 +111,16 @@ class Node:
 
     async def publish(self, events: list[ChannelEvent]) -> None:
         """Publish committed events. A failure costs latency only: the log has them."""
-        for event in events:
-            try:
-                await self.broker.publish(event.channel, event.to_json())
-                self.metrics.events_published.inc()
-            except Exception as exc:
-                logs.event(
-                    "publish_failed",
-                    logging.WARNING,
-                    channel=event.channel,
-                    error=type(exc).__name__,
-                )
+        if not events:
+            return
+        try:
+            await self.broker.publish_all([(e.channel, e.to_json()) for e in events])
+            self.metrics.events_published.inc(len(events))
+        except Exception as exc:
+            channels = [e.channel for e in events]
+            logs.event(
+                "publish_failed", logging.WARNING, channels=channels, error=type(exc).__name__
+            )
 
     async def _ping_redis(self) -> None:
         if self.redis is not None:
