@@ -63,46 +63,33 @@ class Store:
         # asyncio.timeout, not wait_for: on 3.11 wait_for runs the query in a
         # new task, and `databases` keys connections (and transactions) by task.
         started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.timeout):
-                result = await work
-            self.observe(time.perf_counter() - started)
-            return result
-        except (TimeoutError, OSError, ConnectionError) as exc:
-            raise Unavailable("the database is unavailable; nothing was applied") from exc
-        except Exception as exc:
-            if _is_connection_error(exc):
-                raise Unavailable("the database is unavailable; nothing was applied") from exc
-            raise
+        async with _outage(), asyncio.timeout(self.timeout):
+            result = await work
+        self.observe(time.perf_counter() - started)
+        return result
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[None]:
         """One write transaction; on SQLite, one at a time in this process."""
-        try:
-            async with asyncio.timeout(self.timeout * 2):
-                if self.is_sqlite:
-                    async with self._write_lock, self.db.transaction():
-                        yield
-                else:
-                    async with self.db.transaction():
-                        yield
-        except (TimeoutError, OSError, ConnectionError) as exc:
-            raise Unavailable("the database is unavailable; nothing was applied") from exc
-        except Exception as exc:
-            if _is_connection_error(exc):
-                raise Unavailable("the database is unavailable; nothing was applied") from exc
-            raise
+        async with _outage(), asyncio.timeout(self.timeout * 2):
+            if self.is_sqlite:
+                async with self._write_lock, self.db.transaction():
+                    yield
+            else:
+                async with self.db.transaction():
+                    yield
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[None]:
         """A consistent read: one transaction, so several queries see one snapshot."""
-        if self.is_sqlite:
-            # SQLite in WAL mode gives a read transaction one snapshot.
-            async with self.db.transaction():
-                yield
-        else:
-            async with self.db.transaction(isolation="repeatable_read", readonly=True):
-                yield
+        async with _outage(), asyncio.timeout(self.timeout * 2):
+            if self.is_sqlite:
+                # SQLite in WAL mode gives a read transaction one snapshot.
+                async with self.db.transaction():
+                    yield
+            else:
+                async with self.db.transaction(isolation="repeatable_read", readonly=True):
+                    yield
 
     async def ping(self) -> float:
         """Round-trip time of ``SELECT 1`` in milliseconds."""
@@ -150,6 +137,19 @@ def _asyncpg_url(url: str) -> str:
     if url.startswith("postgres://"):
         return "postgresql://" + url[len("postgres://") :]
     return url
+
+
+@asynccontextmanager
+async def _outage() -> AsyncIterator[None]:
+    """A database that is down or too slow becomes Unavailable: retry, nothing applied."""
+    try:
+        yield
+    except (TimeoutError, OSError, ConnectionError) as exc:
+        raise Unavailable("the database is unavailable; nothing was applied") from exc
+    except Exception as exc:
+        if _is_connection_error(exc):
+            raise Unavailable("the database is unavailable; nothing was applied") from exc
+        raise
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -12,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
-from tests.servers import ROOT, HubServer, hub_env
+from tests.servers import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,23 +30,6 @@ async def launch(playwright: Playwright) -> Browser:
     return await playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
-
-
-class DemoHubServer(HubServer):
-    """``hub serve --demo`` on a free port."""
-
-    def start(self, wait: bool = True) -> HubServer:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub", "serve", "--demo", "--port", str(self.port)],
-                env=hub_env(self.env),
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        if wait:
-            self.wait_ready()
-        return self
 
 
 @dataclass

@@ -10,6 +10,7 @@ are skipped with one line saying so, unless HUB_TEST_REQUIRE_SERVICES=1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -246,6 +247,26 @@ async def calendar(admin_ws: Any) -> dict[str, Any]:
     return await make_calendar(admin_ws)
 
 
+@contextlib.asynccontextmanager
+async def services_env(redis_url: str = REDIS_URL) -> AsyncIterator[dict[str, str]]:
+    """Settings for hub processes on a fresh PostgreSQL database and Redis prefix, removed after."""
+    await check_redis()
+    url = await create_database()
+    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
+    try:
+        yield {
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "HUB_REDIS_PREFIX": prefix,
+            **SHARED_SERVER_ENV,
+        }
+    finally:
+        await drop_database(url)
+        if redis_url == REDIS_URL:
+            await clear_redis_prefix(prefix)
+
+
 @pytest.fixture
 async def private_env(backend: Backend) -> AsyncIterator[dict[str, str]]:
     """The backend's kind, with a database of its own (for tests that prune or break it)."""
@@ -254,11 +275,8 @@ async def private_env(backend: Backend) -> AsyncIterator[dict[str, str]]:
         yield {"DATABASE_URL": f"sqlite:///{folder}/hub.db", **SHARED_SERVER_ENV}
         shutil.rmtree(folder, ignore_errors=True)
         return
-    url = await create_database()
-    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
-    yield {**backend.env, "DATABASE_URL": url, "HUB_REDIS_PREFIX": prefix, **SHARED_SERVER_ENV}
-    await drop_database(url)
-    await clear_redis_prefix(prefix)
+    async with services_env() as env:
+        yield env
 
 
 async def run_sql(database_url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:

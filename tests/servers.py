@@ -59,8 +59,11 @@ def run_hub(
 class HubServer:
     """One real ``hub serve`` process on a free port."""
 
-    def __init__(self, env: Mapping[str, str], port: int | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], port: int | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.env = dict(env)
+        self.args = args
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="hub-server-", suffix=".log")[1])
@@ -76,7 +79,7 @@ class HubServer:
     def start(self, wait: bool = True) -> HubServer:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "hub", "serve", *self.args, "--port", str(self.port)],
                 env=hub_env(self.env),
                 cwd=ROOT,
                 stdout=log,

@@ -26,7 +26,6 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.browser_helpers import (
     CHROMIUM,
     PHONE,
-    DemoHubServer,
     Pages,
     at,
     launch,
@@ -365,7 +364,7 @@ async def test_page_reconnects_after_hub_restart_and_shows_what_changed(
 async def test_demo_clinic_week_view_and_client_page(pages: Pages) -> None:
     """`hub serve --demo` seeds a clinic that lives; screenshots of the week view and client page."""
     folder = tempfile.mkdtemp(prefix="hub-demo-")
-    demo = DemoHubServer({"DATABASE_URL": f"sqlite:///{folder}/hub.db"})
+    demo = HubServer({"DATABASE_URL": f"sqlite:///{folder}/hub.db"}, args=("--demo",))
     await asyncio.to_thread(demo.start)
     try:
         log = demo.log()

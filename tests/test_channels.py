@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import signal
 import socket
 import uuid
@@ -17,15 +16,11 @@ from websockets.client import ClientProtocol
 from websockets.uri import parse_uri
 
 from tests.conftest import (
-    REDIS_URL,
     SHARED_SERVER_ENV,
     Account,
     Backend,
-    check_redis,
-    clear_redis_prefix,
-    create_database,
-    drop_database,
     make_calendar,
+    services_env,
     sign_in,
     sign_up,
 )
@@ -193,18 +188,8 @@ async def test_slow_consumer_is_closed_4008_others_continue(backend: Backend) ->
 
 @pytest.fixture(scope="module")
 async def cluster_env() -> AsyncIterator[dict[str, str]]:
-    await check_redis()
-    url = await create_database()
-    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
-    yield {
-        "DATABASE_URL": url,
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "HUB_REDIS_PREFIX": prefix,
-        **SHARED_SERVER_ENV,
-    }
-    await drop_database(url)
-    await clear_redis_prefix(prefix)
+    async with services_env() as env:
+        yield env
 
 
 async def _admin_on(server: HubServer, env: dict[str, str]) -> Account:

@@ -23,9 +23,8 @@ from tests.conftest import (
     Backend,
     check_redis,
     clear_redis_prefix,
-    create_database,
-    drop_database,
     make_calendar,
+    services_env,
     sign_in,
     sign_up,
 )
@@ -55,19 +54,12 @@ async def make_admin(server: HubServer, env: dict[str, str]) -> Account:
 @pytest.fixture
 async def redis_cluster_env() -> AsyncIterator[tuple[dict[str, str], PrivateRedis]]:
     """A fresh PostgreSQL database and a private Redis that tests may stop."""
-    await check_redis()
-    url = await create_database()
     redis_server = PrivateRedis().start()
-    env = {
-        "DATABASE_URL": url,
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "HUB_REDIS_PREFIX": "hub:",
-        **SHARED_SERVER_ENV,
-    }
-    yield env, redis_server
-    redis_server.cleanup()
-    await drop_database(url)
+    try:
+        async with services_env(redis_server.url) as env:
+            yield env, redis_server
+    finally:
+        redis_server.cleanup()
 
 
 def assert_complete(events: list[dict[str, Any]], head: int) -> None:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import (
-    REDIS_URL,
-    SHARED_SERVER_ENV,
-    check_redis,
-    clear_redis_prefix,
-    create_database,
-    drop_database,
     make_calendar,
+    services_env,
 )
 from tests.servers import HubServer
 from tests.test_booking import booking
@@ -92,18 +85,8 @@ async def write(roamer: Roamer, calendar: dict[str, Any], count: int, booked: li
 
 @pytest.fixture
 async def pair_env() -> AsyncIterator[dict[str, str]]:
-    await check_redis()
-    url = await create_database()
-    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
-    yield {
-        "DATABASE_URL": url,
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "HUB_REDIS_PREFIX": prefix,
-        **SHARED_SERVER_ENV,
-    }
-    await drop_database(url)
-    await clear_redis_prefix(prefix)
+    async with services_env() as env:
+        yield env
 
 
 async def test_rolling_restart_loses_no_booking_and_no_event(pair_env: dict[str, str]) -> None:
