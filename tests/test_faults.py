@@ -185,7 +185,8 @@ async def test_postgres_outage_under_traffic() -> None:
             assert (await api.get("/health/db")).status_code == 503
 
         await asyncio.to_thread(pg.start)
-        deadline = time.monotonic() + 20
+        back = time.monotonic()
+        deadline = back + 20
         while (answer := await writer.request("appointment.create", booking(calendar, 3, 4)))[
             "type"
         ] != "ok":
@@ -194,6 +195,10 @@ async def test_postgres_outage_under_traffic() -> None:
             await asyncio.sleep(0.3)
         event = await watcher.next_event(10)
         assert event["seq"] == 2  # nothing half-applied while it was down
+        print(
+            f"postgres outage: unavailable after {took:.2f}s; booking again "
+            f"{time.monotonic() - back:.2f}s after PostgreSQL returned"
+        )
         snapshot = await writer.ok("appointments.list", {"channel": channel})
         assert snapshot["seq"] == 2 and len(snapshot["appointments"]) == 2
         await writer.close()
