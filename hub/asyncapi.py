@@ -1,6 +1,6 @@
 """The AsyncAPI 3.0 document of the socket protocol, built from the declarations.
 
-Every request type comes from :data:`hub.protocol.MESSAGES` (its fields, who
+Every request type comes from :data:`hub.messages.MESSAGES` (its fields, who
 may send it, its example and its answer), the error codes from the
 :class:`~hub.errors.HubError` tree and the close codes from
 :class:`~hub.protocol.CloseCode`; nothing here restates a message's shape.
@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from hub import wire_schemas as wire
-from hub.protocol import MAX_ID_LENGTH, MESSAGES, PROTOCOL_VERSION, CloseCode, Message
+from hub.messages import MESSAGES, Message
+from hub.protocol import MAX_ID_LENGTH, PROTOCOL_VERSION, CloseCode
 
 CHANNEL = "socket"
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hub import operations
 from hub import wire_schemas as wire
 from hub.accounts import ROLES, require_admin
 from hub.errors import BadRequest, MalformedBody
@@ -128,13 +129,10 @@ async def update_user(request: Request) -> JSONResponse:
     require_admin(user)
     user_id = parse_id(request.path_params["user_id"], "user_id")
     body = validate(USER_UPDATE, await read_json(request))
-    node = node_of(request)
-    updated = await node.accounts.set_role_and_activity(
-        user_id, body.get("role"), body.get("is_active")
+    answer = await operations.run(
+        node_of(request), user, "user.update", {"user_id": user_id, **body}
     )
-    if body.get("is_active") is False:
-        await node.on_user_deactivated(user_id)
-    return json_response(updated.to_wire())
+    return json_response(answer["user"])
 
 
 # Documentation of the form login_form reads: grant_type is checked by hand there.

@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse
 from hub import operations
 from hub import wire_schemas as wire
 from hub.http import caller, json_response, node_of, read_json
+from hub.messages import MESSAGES
 from hub.openapi import Endpoint, routes_of
-from hub.protocol import MESSAGES
 from hub.schema import Field, Shape, parse_id, validate
 
 LIST_QUERY = Shape(

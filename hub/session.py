@@ -35,9 +35,9 @@ from hub.errors import (
     Unauthorized,
     Unavailable,
 )
+from hub.messages import MESSAGES
 from hub.outbox import Outbox
 from hub.protocol import (
-    MESSAGES,
     PROTOCOL_VERSION,
     CloseCode,
     FrameError,

@@ -386,3 +386,14 @@ async def test_failed_logins_are_throttled_per_address(backend: Backend) -> None
             assert blocked.json()["error"]["details"]["retry_after_ms"] > 0
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_admin_cannot_deactivate_themself_over_rest(
+    api: httpx.AsyncClient, admin: Account
+) -> None:
+    """The REST twin of user.update obeys the same rule: no self-deactivation."""
+    reply = await api.patch(
+        f"/api/v1/users/{admin.id}", json={"is_active": False}, headers=admin.auth
+    )
+    assert reply.status_code == 422 and reply.json()["error"]["details"]["field"] == "is_active"
+    assert (await api.get("/api/v1/auth/me", headers=admin.auth)).status_code == 200

@@ -22,7 +22,8 @@ from starlette.routing import Route
 
 from hub.app import create_app
 from hub.errors import HubError
-from hub.protocol import MESSAGES, CloseCode
+from hub.messages import MESSAGES
+from hub.protocol import CloseCode
 from hub.settings import Settings
 from hub.wire_schemas import EXAMPLE_IDEMPOTENCY_KEY, EXAMPLE_IDS, EXAMPLE_TOKEN
 from tests.conftest import Account, sign_up
