@@ -188,6 +188,39 @@ async def sign_in(api: httpx.AsyncClient, account: Account) -> Account:
     )
 
 
+async def make_admin(server: HubServer, env: dict[str, str]) -> Account:
+    """A new admin on a private hub, made with the real `hub create-admin`."""
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        account = await sign_up(api, "admin")
+        result = await asyncio.to_thread(run_hub, ["create-admin", "--email", account.email], env)
+        assert result.returncode == 0, result.stderr
+        return await sign_in(api, account)
+
+
+@dataclass
+class Watched:
+    """An admin's writer socket and a calendar watched from a socket on every server."""
+
+    admin: Account
+    writer: Any
+    calendar: dict[str, Any]
+    channel: str
+    watchers: list[Any]
+
+
+async def watch_everywhere(servers: list[HubServer], env: dict[str, str]) -> Watched:
+    from tests.wsclient import session
+
+    admin = await make_admin(servers[0], env)
+    writer = await session(servers[0].ws_url, admin.access_token)
+    calendar = await make_calendar(writer)
+    channel = f"calendar:{calendar['id']}"
+    watchers = [await session(s.ws_url, admin.access_token) for s in servers]
+    for watcher in watchers:
+        await watcher.ok("subscribe", {"channel": channel})
+    return Watched(admin, writer, calendar, channel, watchers)
+
+
 _admins: dict[str, Account] = {}
 
 

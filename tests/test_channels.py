@@ -19,10 +19,12 @@ from tests.conftest import (
     SHARED_SERVER_ENV,
     Account,
     Backend,
+    make_admin,
     make_calendar,
     services_env,
     sign_in,
     sign_up,
+    watch_everywhere,
 )
 from tests.servers import HubServer, run_hub
 from tests.test_booking import booking
@@ -192,14 +194,6 @@ async def cluster_env() -> AsyncIterator[dict[str, str]]:
         yield env
 
 
-async def _admin_on(server: HubServer, env: dict[str, str]) -> Account:
-    async with httpx.AsyncClient(base_url=server.url) as api:
-        account = await sign_up(api, "admin")
-        result = await asyncio.to_thread(run_hub, ["create-admin", "--email", account.email], env)
-        assert result.returncode == 0, result.stderr
-        return await sign_in(api, account)
-
-
 async def test_change_on_one_process_reaches_subscribers_on_all(
     cluster_env: dict[str, str],
 ) -> None:
@@ -209,13 +203,13 @@ async def test_change_on_one_process_reaches_subscribers_on_all(
         server.start(wait=False)
     await asyncio.gather(*[asyncio.to_thread(s.wait_ready) for s in servers])
     try:
-        admin = await _admin_on(servers[0], cluster_env)
-        writer = await session(servers[0].ws_url, admin.access_token)
-        calendar = await make_calendar(writer)
-        channel = f"calendar:{calendar['id']}"
-        watchers = [await session(s.ws_url, admin.access_token) for s in servers]
-        for watcher in watchers:
-            await watcher.ok("subscribe", {"channel": channel})
+        watched = await watch_everywhere(servers, cluster_env)
+        admin, writer, calendar, watchers = (
+            watched.admin,
+            watched.writer,
+            watched.calendar,
+            watched.watchers,
+        )
         for index in range(10):
             target = session(servers[index % 3].ws_url, admin.access_token)
             client = await target
@@ -235,7 +229,7 @@ async def test_killed_process_clients_resume_on_another(cluster_env: dict[str, s
     """SIGKILL one of two processes; its client resumes on the other with since, missing nothing."""
     first, second = HubServer(cluster_env).start(), HubServer(cluster_env).start()
     try:
-        admin = await _admin_on(first, cluster_env)
+        admin = await make_admin(first, cluster_env)
         writer = await session(second.ws_url, admin.access_token)
         calendar = await make_calendar(writer)
         channel = f"calendar:{calendar['id']}"
@@ -260,7 +254,7 @@ async def test_killed_process_clients_resume_on_another(cluster_env: dict[str, s
 async def test_sigterm_closes_sockets_with_1012(cluster_env: dict[str, str]) -> None:
     """Graceful shutdown closes every socket with 1012 (reconnect and resume)."""
     server = HubServer(cluster_env).start()
-    admin = await _admin_on(server, cluster_env)
+    admin = await make_admin(server, cluster_env)
     client = await session(server.ws_url, admin.access_token)
     stopping = asyncio.create_task(asyncio.to_thread(server.stop))
     assert await client.closed_with(15) == 1012

@@ -19,16 +19,16 @@ import pytest
 from tests.conftest import (
     REDIS_URL,
     SHARED_SERVER_ENV,
-    Account,
     Backend,
     check_redis,
     clear_redis_prefix,
+    make_admin,
     make_calendar,
     services_env,
-    sign_in,
     sign_up,
+    watch_everywhere,
 )
-from tests.servers import HubServer, PrivatePostgres, PrivateRedis, run_hub
+from tests.servers import HubServer, PrivatePostgres, PrivateRedis
 from tests.test_booking import booking
 from tests.wsclient import HubClient, session
 
@@ -41,14 +41,6 @@ async def start_all(servers: list[HubServer]) -> None:
 
 async def stop_all(servers: list[HubServer]) -> None:
     await asyncio.gather(*[asyncio.to_thread(s.stop) for s in servers])
-
-
-async def make_admin(server: HubServer, env: dict[str, str]) -> Account:
-    async with httpx.AsyncClient(base_url=server.url) as api:
-        account = await sign_up(api, "admin")
-        result = await asyncio.to_thread(run_hub, ["create-admin", "--email", account.email], env)
-        assert result.returncode == 0, result.stderr
-        return await sign_in(api, account)
 
 
 @pytest.fixture
@@ -74,13 +66,8 @@ async def test_redis_restart_under_three_processes_loses_nothing(
     servers = [HubServer(env) for _ in range(3)]
     await start_all(servers)
     try:
-        admin = await make_admin(servers[0], env)
-        writer = await session(servers[0].ws_url, admin.access_token)
-        calendar = await make_calendar(writer)
-        channel = f"calendar:{calendar['id']}"
-        watchers = [await session(s.ws_url, admin.access_token) for s in servers]
-        for watcher in watchers:
-            await watcher.ok("subscribe", {"channel": channel})
+        watched = await watch_everywhere(servers, env)
+        writer, calendar, watchers = watched.writer, watched.calendar, watched.watchers
 
         booked = 0
         restarted_at = 0.0

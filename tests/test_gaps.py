@@ -41,6 +41,17 @@ async def append_silently(backend_env: dict[str, str], channel: str, data: dict[
     return seq
 
 
+async def watched_booking(
+    hub: HubServer, admin: Account, admin_ws: HubClient, calendar: dict[str, Any]
+) -> tuple[HubClient, dict[str, Any]]:
+    """A socket watching the calendar, which has seen its first booking (returned)."""
+    watcher = await session(hub.ws_url, admin.access_token)
+    await watcher.ok("subscribe", {"channel": f"calendar:{calendar['id']}"})
+    made = (await admin_ws.ok("appointment.create", booking(calendar, 1, 2)))["appointment"]
+    assert (await watcher.next_event())["seq"] == 1
+    return watcher, made
+
+
 async def test_lost_publish_is_filled_before_the_next_event(
     hub: HubServer,
     backend: Backend,
@@ -50,10 +61,7 @@ async def test_lost_publish_is_filled_before_the_next_event(
 ) -> None:
     """An event whose publish was lost arrives, in order, before the one that follows it."""
     channel = f"calendar:{calendar['id']}"
-    watcher = await session(hub.ws_url, admin.access_token)
-    await watcher.ok("subscribe", {"channel": channel})
-    made = (await admin_ws.ok("appointment.create", booking(calendar, 1, 2)))["appointment"]
-    assert (await watcher.next_event())["seq"] == 1
+    watcher, made = await watched_booking(hub, admin, admin_ws, calendar)
     silent = await append_silently(backend.env, channel, {**made, "title": "silent"})
     await admin_ws.ok("appointment.create", booking(calendar, 3, 4))
     first, second = await watcher.events_until(2)
@@ -71,10 +79,7 @@ async def test_lost_last_publish_arrives_by_itself(
 ) -> None:
     """With nothing after it, a lost event still arrives (periodic head check, ~2 s)."""
     channel = f"calendar:{calendar['id']}"
-    watcher = await session(hub.ws_url, admin.access_token)
-    await watcher.ok("subscribe", {"channel": channel})
-    made = (await admin_ws.ok("appointment.create", booking(calendar, 1, 2)))["appointment"]
-    assert (await watcher.next_event())["seq"] == 1
+    watcher, made = await watched_booking(hub, admin, admin_ws, calendar)
     silent = await append_silently(backend.env, channel, {**made, "title": "late"})
     event = await watcher.next_event(timeout=8)
     assert (event["seq"], event["data"]["title"]) == (silent, "late")

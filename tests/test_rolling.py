@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import (
+    make_admin,
     make_calendar,
     services_env,
 )
 from tests.servers import HubServer
 from tests.test_booking import booking
-from tests.test_faults import make_admin, start_all
+from tests.test_faults import start_all
 from tests.wsclient import HubClient, session
 
 
