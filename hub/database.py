@@ -12,6 +12,7 @@ errors that mean "the database is unreachable" become
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -71,25 +72,55 @@ class Store:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[None]:
         """One write transaction; on SQLite, one at a time in this process."""
-        async with _outage(), asyncio.timeout(self.timeout * 2):
-            if self.is_sqlite:
-                async with self._write_lock, self.db.transaction():
-                    yield
-            else:
-                async with self.db.transaction():
-                    yield
+        try:
+            async with _outage(), asyncio.timeout(self.timeout * 2):
+                if self.is_sqlite:
+                    async with self._write_lock, self.db.transaction():
+                        yield
+                else:
+                    async with self.db.transaction():
+                        yield
+        except Unavailable:
+            await self._discard_task_connection()
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[None]:
         """A consistent read: one transaction, so several queries see one snapshot."""
-        async with _outage(), asyncio.timeout(self.timeout * 2):
-            if self.is_sqlite:
-                # SQLite in WAL mode gives a read transaction one snapshot.
-                async with self.db.transaction():
-                    yield
-            else:
-                async with self.db.transaction(isolation="repeatable_read", readonly=True):
-                    yield
+        try:
+            async with _outage(), asyncio.timeout(self.timeout * 2):
+                if self.is_sqlite:
+                    # SQLite in WAL mode gives a read transaction one snapshot.
+                    async with self.db.transaction():
+                        yield
+                else:
+                    async with self.db.transaction(isolation="repeatable_read", readonly=True):
+                        yield
+        except Unavailable:
+            await self._discard_task_connection()
+            raise
+
+    async def _discard_task_connection(self) -> None:
+        """Forget this task's connection after a transaction died in an outage.
+
+        When even the ROLLBACK fails (a hung or vanished server), ``databases``
+        keeps the task's connection acquired, still inside the dead
+        transaction: every later "transaction" of the task would then be a
+        savepoint in it and never commit. Close that connection and hand its
+        pool slot back, so the next request starts clean.
+        """
+        task = asyncio.current_task()
+        connection = self.db._connection_map.pop(task, None) if task is not None else None
+        if connection is None:
+            return
+        backend = connection._connection
+        raw = getattr(backend, "_connection", None)
+        if raw is None:
+            return
+        if hasattr(raw, "terminate"):  # asyncpg: close at once, no round trip
+            raw.terminate()
+        with contextlib.suppress(Exception):
+            await backend.release()  # the pool replaces a closed connection
 
     async def ping(self) -> float:
         """Round-trip time of ``SELECT 1`` in milliseconds."""

@@ -28,7 +28,7 @@ from tests.conftest import (
     sign_up,
     watch_everywhere,
 )
-from tests.servers import HubServer, PrivatePostgres, PrivateRedis
+from tests.servers import FreezableProxy, HubServer, PrivatePostgres, PrivateRedis
 from tests.test_booking import booking
 from tests.wsclient import HubClient, session
 
@@ -292,3 +292,38 @@ async def test_a_burst_of_hellos_all_succeed(
         await asyncio.gather(*[c.close() for c in clients])
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_hung_postgres_answers_unavailable_in_bounded_time() -> None:
+    """PostgreSQL that accepts but never answers: unavailable within the timeout, then recovery."""
+    proxy = await FreezableProxy(5432).start()
+    async with services_env() as env:
+        url = env["DATABASE_URL"].replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        server = HubServer({**env, "DATABASE_URL": url, "HUB_DB_TIMEOUT_SECONDS": "1"})
+        await asyncio.to_thread(server.start)
+        try:
+            admin = await make_admin(server, env)
+            writer = await session(server.ws_url, admin.access_token)
+            calendar = await make_calendar(writer)
+            await writer.ok("appointment.create", booking(calendar, 1, 2))
+            proxy.frozen = True
+            started = time.monotonic()
+            hung = await writer.error("appointment.create", booking(calendar, 3, 4))
+            took = time.monotonic() - started
+            assert hung["code"] == "unavailable" and took < 4, (hung, took)
+            assert (await writer.ok("ping"))["server_time"]
+            proxy.frozen = False
+            deadline = time.monotonic() + 20
+            while (answer := await writer.request("appointment.create", booking(calendar, 3, 4)))[
+                "type"
+            ] != "ok":
+                assert answer["error"]["code"] == "unavailable", answer
+                assert time.monotonic() < deadline, "no recovery after the freeze"
+                await asyncio.sleep(0.3)
+            listed = await writer.ok("appointments.list", {"channel": f"calendar:{calendar['id']}"})
+            assert len(listed["appointments"]) == 2 and listed["seq"] == 2
+            print(f"hung postgres: unavailable after {took:.2f}s")
+            await writer.close()
+        finally:
+            await asyncio.to_thread(server.stop)
+            await proxy.stop()
