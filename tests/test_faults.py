@@ -312,9 +312,15 @@ async def test_hung_postgres_answers_unavailable_in_bounded_time() -> None:
             took = time.monotonic() - started
             assert hung["code"] == "unavailable" and took < 4, (hung, took)
             started = time.monotonic()
-            read = await writer.error("availability.get", {
-                "calendar_id": calendar["id"], "from": "2030-01-01T00:00:00Z",
-                "to": "2030-01-02T00:00:00Z", "duration_minutes": 30})
+            read = await writer.error(
+                "availability.get",
+                {
+                    "calendar_id": calendar["id"],
+                    "from": "2030-01-01T00:00:00Z",
+                    "to": "2030-01-02T00:00:00Z",
+                    "duration_minutes": 30,
+                },
+            )
             assert read["code"] == "unavailable" and time.monotonic() - started < 4
             assert (await writer.ok("ping"))["server_time"]
             proxy.frozen = False
