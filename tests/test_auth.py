@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import Account, Backend, sign_in, sign_up
+from tests.conftest import Account, Backend, clear_redis_prefix, sign_in, sign_up
 from tests.servers import HubServer
 
 
@@ -360,12 +360,13 @@ async def test_cors_allows_only_configured_origins(backend: Backend) -> None:
 
 async def test_failed_logins_are_throttled_per_address(backend: Backend) -> None:
     """Many emails failing from one address: that address gets 429, whatever the email."""
+    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
     # Its own Redis prefix: the shared server's failures from 127.0.0.1 must not count.
     server = HubServer(
         dict(
             backend.env,
             HUB_LOGIN_MAX_FAILURES_PER_IP="3",
-            HUB_REDIS_PREFIX=f"hubtest:{uuid.uuid4().hex[:8]}:",
+            HUB_REDIS_PREFIX=prefix,
         )
     )
     await asyncio.to_thread(server.start)
@@ -386,6 +387,8 @@ async def test_failed_logins_are_throttled_per_address(backend: Backend) -> None
             assert blocked.json()["error"]["details"]["retry_after_ms"] > 0
     finally:
         await asyncio.to_thread(server.stop)
+        if backend.name == "services":
+            await clear_redis_prefix(prefix)
 
 
 async def test_admin_cannot_deactivate_themself_over_rest(
