@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.database import Store, now, statement
+from hub.database import Store, now, statement, utc
 from hub.schema import format_time
 from hub.tables import Timestamp, channel_heads, channel_log, idempotency_keys
 
@@ -128,7 +128,7 @@ async def read(
             int(r["seq"]),
             r["event"],
             json.loads(r["payload"]),
-            format_time(_aware(r["created_at"])),
+            format_time(utc(r["created_at"])),
         )
         for r in rows
     ]
@@ -154,9 +154,3 @@ async def prune(store: Store, retention: timedelta, idempotency: timedelta) -> t
             idempotency_keys.delete().where(idempotency_keys.c.created_at < key_cutoff)
         )
     return int(log_rows or 0), int(key_rows or 0)
-
-
-def _aware(value: datetime) -> datetime:
-    from hub.database import utc
-
-    return utc(value)

@@ -8,9 +8,7 @@ import json
 import math
 import os
 import resource
-import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,18 +19,14 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import (
-    REDIS_URL,
     Account,
-    check_redis,
-    clear_redis_prefix,
-    create_database,
-    drop_database,
+    make_admin,
     make_calendar,
     make_staff,
-    sign_in,
+    services_env,
     sign_up,
 )
-from tests.servers import HubServer, run_hub
+from tests.servers import HubServer
 from tests.wsclient import HubClient
 
 CAVEAT = (
@@ -137,38 +131,27 @@ class Hub:
 @contextlib.asynccontextmanager
 async def running_hub(extra_env: Mapping[str, str] | None = None) -> AsyncIterator[Hub]:
     """Start a hub on PostgreSQL + Redis; on exit stop it, drop the database, clear Redis."""
-    await check_redis()
-    database_url = await create_database()
-    prefix = f"hubbench:{uuid.uuid4().hex[:8]}:"
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "HUB_REDIS_PREFIX": prefix,
-        "HUB_MAX_SOCKETS_PER_USER": "100000",
-        "HUB_RATE_LIMIT_PER_SECOND": "100000",
-        "HUB_RATE_LIMIT_BURST": "100000",
-        "HUB_LOG_JSON": "false",
-        **(extra_env or {}),
-    }
-    server = HubServer(env)
-    try:
-        await asyncio.to_thread(server.start)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
-            account = await sign_up(api, "admin")
-            made = await asyncio.to_thread(run_hub, ["create-admin", "--email", account.email], env)
-            if made.returncode != 0:
-                raise RuntimeError(f"hub create-admin failed: {made.stderr.strip()}")
-            admin = await sign_in(api, account)
-            yield Hub(server, api, admin, env)
-    except BaseException:
-        print("---- hub server log tail ----\n" + server.log())
-        raise
-    finally:
-        await asyncio.to_thread(server.stop)
-        await drop_database(database_url)
-        await clear_redis_prefix(prefix)
-        server.log_path.unlink(missing_ok=True)
+    async with services_env() as base:
+        env = {
+            **base,
+            "HUB_MAX_SOCKETS_PER_USER": "100000",
+            "HUB_RATE_LIMIT_PER_SECOND": "100000",
+            "HUB_RATE_LIMIT_BURST": "100000",
+            "HUB_LOG_JSON": "false",
+            **(extra_env or {}),
+        }
+        server = HubServer(env)
+        try:
+            await asyncio.to_thread(server.start)
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+                admin = await make_admin(server, env)
+                yield Hub(server, api, admin, env)
+        except BaseException:
+            print("---- hub server log tail ----\n" + server.log())
+            raise
+        finally:
+            await asyncio.to_thread(server.stop)
+            server.log_path.unlink(missing_ok=True)
 
 
 async def socket_session(url: str, token: str) -> HubClient:
