@@ -35,10 +35,19 @@ from hub.channel_log import ChannelEvent
 from hub.database import Store
 from hub.errors import ResyncRequired
 from hub.metrics import Metrics
-from hub.projection import busy_block, full_view, sees_in_full
+from hub.projection import busy_block, full_view
 from hub.protocol import encode_event
 
 REPLAY_PAGE = 500
+
+
+def _owner(event: ChannelEvent) -> str | None:
+    """The client of an appointment event; None for events everyone sees in full."""
+    return event.data.get("client_id") if event.event.startswith("appointment.") else None
+
+
+def _sees_full(sub: Subscription, owner: str | None) -> bool:
+    return owner is None or full_view(sub.sees_all, sub.viewer_id, owner)
 
 
 def _epoch(at: str) -> float:
@@ -153,13 +162,10 @@ class Fanout:
             if not page:
                 break
             for event in page:
-                await session.push_wait(self._frame(event, session.user))
+                await session.push_wait(self._frame(event, sub))
                 sub.last_seq = event.seq
         async with channel.lock:
-            for event in sub.backlog:
-                if event.seq == sub.last_seq + 1:
-                    session.push(self._frame(event, session.user))
-                    sub.last_seq = event.seq
+            self._push_in_order(sub, sub.backlog)
             sub.backlog.clear()
             sub.live = True
             behind = channel.delivered is not None and channel.delivered > sub.last_seq
@@ -171,10 +177,14 @@ class Fanout:
         async with channel.lock:
             target = channel.delivered or 0
             events = await channel_log.read(self.store, channel.name, sub.last_seq, target)
-            for event in events:
-                if event.seq == sub.last_seq + 1:
-                    sub.session.push(self._frame(event, sub.session.user))
-                    sub.last_seq = event.seq
+            self._push_in_order(sub, events)
+
+    def _push_in_order(self, sub: Subscription, events: list[ChannelEvent]) -> None:
+        """Send the events that continue ``sub`` exactly where it is; skip the rest."""
+        for event in events:
+            if event.seq == sub.last_seq + 1:
+                sub.session.push(self._frame(event, sub))
+                sub.last_seq = event.seq
 
     async def unsubscribe(self, session: Subscriber, name: str) -> bool:
         channel = self.channels.get(name)
@@ -273,8 +283,8 @@ class Fanout:
         channel.delivered = event.seq
         full: str | None = None
         busy: str | None = None
-        # Busy blocks exist only for appointment events; the client always sees its own.
-        owner = event.data.get("client_id") if event.event.startswith("appointment.") else None
+        owner = _owner(event)
+        sent = 0
         for sub in list(channel.subs.values()):
             if not sub.live:
                 if len(sub.backlog) >= self.backlog_limit:
@@ -285,7 +295,7 @@ class Fanout:
             if event.seq != sub.last_seq + 1:
                 continue
             sub.last_seq = event.seq
-            if owner is None or full_view(sub.sees_all, sub.viewer_id, owner):
+            if _sees_full(sub, owner):
                 if full is None:
                     full = encode_event(event.channel, event.seq, event.event, event.data, event.at)
                 frame = full
@@ -296,18 +306,15 @@ class Fanout:
                     )
                 frame = busy
             sub.session.push(frame)
-        self.delivered_count += len(channel.subs)
+            sent += 1
+        self.delivered_count += sent
         if self.metrics is not None:  # one sample per event, never per socket
             self.metrics.delivery_latency.observe(max(0.0, time.time() - _epoch(event.at)))
 
     @staticmethod
-    def _full_for(event: ChannelEvent, viewer: User) -> bool:
-        if not event.event.startswith("appointment."):
-            return True
-        return sees_in_full(viewer, event.data)
-
-    def _frame(self, event: ChannelEvent, viewer: User) -> str:
-        data = event.data if self._full_for(event, viewer) else busy_block(event.data)
+    def _frame(event: ChannelEvent, sub: Subscription) -> str:
+        """One subscriber's frame (replays); live fan-out shares frames instead."""
+        data = event.data if _sees_full(sub, _owner(event)) else busy_block(event.data)
         return encode_event(event.channel, event.seq, event.event, data, event.at)
 
     async def stop(self) -> None:
