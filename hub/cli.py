@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from hub.migrate import upgrade
+    from hub.storage.migrate import upgrade
 
     try:
         upgrade(settings.database_url)
@@ -74,7 +74,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from hub import demo, logs
-    from hub.app import create_app
+    from hub.web.app import create_app
 
     _migrate(settings, args)
     logs.setup(settings.log_json)
@@ -127,8 +127,8 @@ def _listening_socket(host: str, port: int, send_buffer: int) -> socket.socket:
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
-    from hub.errors import HubError
-    from hub.node import Node
+    from hub.domain.errors import HubError
+    from hub.realtime.node import Node
 
     _migrate(settings, args)
     password = args.password
@@ -154,8 +154,8 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
 def _prune(settings: Settings, args: argparse.Namespace) -> None:
     from datetime import timedelta
 
-    from hub import channel_log
-    from hub.node import Node
+    from hub.realtime import channel_log
+    from hub.realtime.node import Node
 
     _migrate(settings, args)
 

@@ -22,16 +22,17 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import logs, operations
-from hub.accounts import User
-from hub.availability import working_intervals
-from hub.booking import Outcome
-from hub.calendars import Calendar
-from hub.database import Store, now
-from hub.errors import HubError
-from hub.node import Node
+from hub import logs
+from hub.domain.availability import working_intervals
+from hub.domain.errors import HubError
+from hub.realtime.node import Node
+from hub.service import operations
+from hub.service.accounts import User
+from hub.service.booking import Outcome
+from hub.service.calendars import Calendar
 from hub.settings import Settings
-from hub.tables import appointments, users
+from hub.storage.store import Store, now
+from hub.storage.tables import appointments, users
 
 DOMAIN = "clinic.example"
 PASSWORD = "demo-password"

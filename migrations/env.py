@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.migrate import MIGRATION_LOCK_ID, sqlalchemy_url
-from hub.tables import metadata
+from hub.storage.migrate import MIGRATION_LOCK_ID, sqlalchemy_url
+from hub.storage.tables import metadata
 
 config = context.config
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.availability import (
+from hub.domain.availability import (
     BookingRules,
     Interval,
     WorkingHoursError,

@@ -20,12 +20,12 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 from starlette.routing import Route
 
-from hub.app import create_app
-from hub.errors import HubError
-from hub.messages import MESSAGES
-from hub.protocol import CloseCode
+from hub.domain.errors import HubError
 from hub.settings import Settings
-from hub.wire_schemas import EXAMPLE_IDEMPOTENCY_KEY, EXAMPLE_IDS, EXAMPLE_TOKEN
+from hub.web.app import create_app
+from hub.wire.json_schemas import EXAMPLE_IDEMPOTENCY_KEY, EXAMPLE_IDS, EXAMPLE_TOKEN
+from hub.wire.messages import MESSAGES
+from hub.wire.protocol import CloseCode
 from tests.conftest import Account, sign_up
 from tests.servers import HubServer
 from tests.wsclient import HubClient
@@ -83,7 +83,7 @@ def test_openapi_documents_every_rest_route(tmp_path: Path) -> None:
         for method in route.methods or ()
         if method != "HEAD"
     }
-    from hub import docs, openapi
+    from hub.web import docs, openapi
 
     doc = openapi.document(docs.ENDPOINTS)
     documented = {(path, method) for path, item in doc["paths"].items() for method in item}

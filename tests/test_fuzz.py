@@ -10,7 +10,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.messages import MESSAGES
+from hub.wire.messages import MESSAGES
 from tests.conftest import sign_up
 from tests.servers import HubServer
 from tests.wsclient import HubClient, session

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.migrate import downgrade, sqlalchemy_url, upgrade
 from hub.settings import Settings, SettingsError
-from hub.tables import metadata
+from hub.storage.migrate import downgrade, sqlalchemy_url, upgrade
+from hub.storage.tables import metadata
 from tests.conftest import REDIS_URL, check_redis, create_database, drop_database, sign_up
 from tests.servers import HubServer, PrivatePostgres, PrivateRedis, run_hub
 

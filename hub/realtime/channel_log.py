@@ -1,0 +1,156 @@
+"""The channel log: an ordered, gap-free record of every change per channel.
+
+Inside the transaction that makes a change, :func:`append` takes the next
+``seq`` of the channel (the head row is updated, which also serialises
+concurrent writers of one channel) and stores the event. Readers replay from
+it to resume a subscription, and each process reads it to fill any gap the
+broker left. Old rows are pruned after the retention period; the head rows
+are kept forever, so seqs never restart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.storage.store import Store, now, statement, utc
+from hub.storage.tables import Timestamp, channel_heads, channel_log, idempotency_keys
+from hub.wire.schema import format_time
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """One change on one channel, as stored and as published."""
+
+    channel: str
+    seq: int
+    event: str
+    data: dict[str, Any]
+    at: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "channel": self.channel,
+                "seq": self.seq,
+                "event": self.event,
+                "data": self.data,
+                "at": self.at,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> ChannelEvent:
+        body = json.loads(raw)
+        return cls(body["channel"], int(body["seq"]), body["event"], body["data"], body["at"])
+
+
+async def create_channel(store: Store, channel: str) -> None:
+    """Create the head of a new channel (inside the creating transaction)."""
+    await store.execute(channel_heads.insert().values(channel=channel, seq=0))
+
+
+_NEXT_SEQ = statement(
+    "UPDATE channel_heads SET seq = seq + 1 WHERE channel = :channel RETURNING seq"
+)
+_INSERT = statement(
+    "INSERT INTO channel_log (channel, seq, event, payload, created_at) "
+    "VALUES (:channel, :seq, :event, :payload, :created_at)",
+    created_at=Timestamp,
+)
+
+
+async def append(store: Store, channel: str, event: str, data: dict[str, Any]) -> ChannelEvent:
+    """Append one event; must run inside a write transaction."""
+    seq = await store.fetch_val(_NEXT_SEQ.bindparams(channel=channel))
+    if seq is None:
+        # A channel whose head was never created (e.g. a user made before the
+        # log existed): start it now; the caller's lock makes this race-free.
+        await create_channel(store, channel)
+        seq = 1
+        await store.execute(
+            channel_heads.update().where(channel_heads.c.channel == channel).values(seq=1)
+        )
+    stamp = now()
+    entry = ChannelEvent(channel, int(seq), event, data, format_time(stamp))
+    await store.execute(
+        _INSERT.bindparams(
+            channel=channel, seq=entry.seq, event=event, payload=json.dumps(data), created_at=stamp
+        )
+    )
+    return entry
+
+
+async def head(store: Store, channel: str) -> int:
+    seq = await store.fetch_val(
+        sa.select(channel_heads.c.seq).where(channel_heads.c.channel == channel)
+    )
+    return int(seq or 0)
+
+
+async def heads(store: Store, channels: list[str]) -> dict[str, int]:
+    rows = await store.fetch_all(
+        sa.select(channel_heads.c.channel, channel_heads.c.seq).where(
+            channel_heads.c.channel.in_(channels)
+        )
+    )
+    return {r["channel"]: int(r["seq"]) for r in rows}
+
+
+async def oldest_retained(store: Store, channel: str) -> int | None:
+    """The smallest seq still in the log, or None when nothing is retained."""
+    seq = await store.fetch_val(
+        sa.select(sa.func.min(channel_log.c.seq)).where(channel_log.c.channel == channel)
+    )
+    return None if seq is None else int(seq)
+
+
+async def read(
+    store: Store, channel: str, after: int, upto: int, limit: int = 1000
+) -> list[ChannelEvent]:
+    """Events with ``after < seq <= upto``, in seq order, at most ``limit``."""
+    rows = await store.fetch_all(
+        sa.select(channel_log)
+        .where(
+            channel_log.c.channel == channel, channel_log.c.seq > after, channel_log.c.seq <= upto
+        )
+        .order_by(channel_log.c.seq)
+        .limit(limit)
+    )
+    return [
+        ChannelEvent(
+            channel,
+            int(r["seq"]),
+            r["event"],
+            json.loads(r["payload"]),
+            format_time(utc(r["created_at"])),
+        )
+        for r in rows
+    ]
+
+
+async def prune(store: Store, retention: timedelta, idempotency: timedelta) -> tuple[int, int]:
+    """Delete log rows and idempotency keys past their retention; returns the counts."""
+    log_cutoff: datetime = now() - retention
+    key_cutoff: datetime = now() - idempotency
+    async with store.write():
+        log_rows = await store.fetch_val(
+            sa.select(sa.func.count())
+            .select_from(channel_log)
+            .where(channel_log.c.created_at < log_cutoff)
+        )
+        await store.execute(channel_log.delete().where(channel_log.c.created_at < log_cutoff))
+        key_rows = await store.fetch_val(
+            sa.select(sa.func.count())
+            .select_from(idempotency_keys)
+            .where(idempotency_keys.c.created_at < key_cutoff)
+        )
+        await store.execute(
+            idempotency_keys.delete().where(idempotency_keys.c.created_at < key_cutoff)
+        )
+    return int(log_rows or 0), int(key_rows or 0)

@@ -1,0 +1,392 @@
+"""One WebSocket session: the socket work of the protocol.
+
+The reader loop takes one frame at a time, parses it (:mod:`hub.protocol`),
+runs it and sends exactly one answer, so answers keep the order of
+requests. Everything the session sends, answers and events alike, goes
+through one :class:`~hub.outbox.Outbox`: sent at once while the socket keeps
+up, queued (bounded) when it does not; a client too slow to drain the queue
+is closed with 4008 and never slows anyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from starlette.types import Receive, Scope, Send
+
+from hub import logs
+from hub.domain.errors import (
+    BadRequest,
+    Forbidden,
+    HubError,
+    Internal,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
+from hub.service import operations
+from hub.service.accounts import User
+from hub.service.credentials import AccessClaims
+from hub.storage.store import now
+from hub.tasks import spawn
+from hub.web.outbox import Outbox
+from hub.wire.messages import MESSAGES
+from hub.wire.protocol import (
+    PROTOCOL_VERSION,
+    CloseCode,
+    FrameError,
+    Request,
+    encode_error,
+    encode_ok,
+    parse_frame,
+)
+from hub.wire.schema import format_time
+
+if TYPE_CHECKING:
+    from hub.realtime.node import Node
+
+
+class SessionState(Enum):
+    AWAITING_HELLO = "awaiting_hello"
+    ACTIVE = "active"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+_TRANSITIONS = {
+    SessionState.AWAITING_HELLO: {SessionState.ACTIVE, SessionState.CLOSING},
+    SessionState.ACTIVE: {SessionState.CLOSING},
+    SessionState.CLOSING: {SessionState.CLOSED},
+    SessionState.CLOSED: set(),
+}
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+class TokenBucket:
+    """Requests per connection: ``rate`` per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> float:
+        """0 when allowed, else the seconds until one token is back."""
+        current = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (current - self.stamp) * self.rate)
+        self.stamp = current
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class Session:
+    def __init__(self, node: Node, scope: Scope, receive: Receive, send: Send) -> None:
+        self.node = node
+        # Raw ASGI, not starlette.WebSocket: its wrappers cost three extra
+        # coroutine layers on every frame, and fan-out sends thousands.
+        self._receive = receive
+        self._send = send
+        self.headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
+        self.id = uuid.uuid4().hex
+        self.state = SessionState.AWAITING_HELLO
+        settings = node.settings
+        self.outbox = Outbox(send, settings.send_queue_size, self.overflow)
+        self._open = True  # AWAITING_HELLO or ACTIVE: frames may still be sent
+        self.bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.strikes = 0
+        self.claims: AccessClaims | None = None
+        self._user: User | None = None
+        self.channels: set[str] = set()
+        self._expiry: asyncio.Task[None] | None = None
+        self._peer_gone = False
+
+    @property
+    def user(self) -> User:
+        assert self._user is not None, "no user before hello"
+        return self._user
+
+    def move(self, new: SessionState) -> None:
+        if new not in _TRANSITIONS[self.state]:
+            raise IllegalTransition(f"{self.state.value} -> {new.value}")
+        self.state = new
+        self._open = new in (SessionState.AWAITING_HELLO, SessionState.ACTIVE)
+
+    # Outgoing
+
+    def push(self, frame: str) -> bool:
+        return self._open and self.outbox.push(frame)
+
+    async def push_wait(self, frame: str) -> None:
+        if self._open:
+            await self.outbox.push_wait(frame)
+
+    def overflow(self) -> None:
+        """The client is too slow: close with 4008 now, without waiting for it."""
+        if self.state is SessionState.ACTIVE:
+            logs.event("slow_consumer_close", session=self.id, user=self.user.id)
+            self.node.metrics.closes.labels("slow_consumer").inc()
+            spawn(self.close(CloseCode.SLOW_CONSUMER, drain=False))
+
+    async def close(self, code: int, drain: bool = True) -> None:
+        """Close after queued frames (``drain``), or at once."""
+        if self.state in (SessionState.CLOSING, SessionState.CLOSED):
+            return
+        self.move(SessionState.CLOSING)
+        if drain:
+            self.outbox.close_after(code)
+            return
+        self.outbox.abort()
+        await self._send_close(code)
+
+    async def close_unauthorized(self, message: str) -> None:
+        """Tell the client why (an error with no id), then close with 4001."""
+        self.push(encode_error(None, Unauthorized(message)))
+        await self.close(CloseCode.UNAUTHORIZED)
+
+    async def _send_close(self, code: int) -> None:
+        # uvicorn waits for the transport to be writable even to close: bound it.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self.node.settings.ws_ping_timeout):
+                await self._send({"type": "websocket.close", "code": code})
+
+    # Incoming
+
+    async def run(self) -> None:
+        if (await self._receive())["type"] != "websocket.connect":
+            return
+        if not self._origin_allowed():
+            await self._send({"type": "websocket.close", "code": 1000})  # before accept: 403
+            return
+        await self._send({"type": "websocket.accept"})
+        try:
+            await self._read_loop()
+        finally:
+            await self._finish()
+
+    async def _read_loop(self) -> None:
+        deadline = time.monotonic() + self.node.settings.hello_timeout
+        while self.state in (SessionState.AWAITING_HELLO, SessionState.ACTIVE):
+            try:
+                if self.state is SessionState.AWAITING_HELLO:
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        message = await self._receive()
+                else:
+                    message = await self._receive()
+            except TimeoutError:
+                await self.close(CloseCode.UNAUTHORIZED, drain=False)
+                return
+            if message["type"] == "websocket.disconnect":
+                self._peer_gone = True
+                return
+            if message.get("bytes") is not None:
+                await self.close(CloseCode.UNSUPPORTED_DATA, drain=False)
+                return
+            await self._handle(message.get("text") or "")
+
+    async def _handle(self, text: str) -> None:
+        wait = self.bucket.take()
+        if wait:
+            self.strikes += 1
+            self.node.metrics.requests.labels("-", "rate_limited").inc()
+            if self.strikes > self.node.settings.rate_limit_strikes:
+                logs.event("rate_limit_close", session=self.id)
+                self.node.metrics.closes.labels("rate_limited").inc()
+                # Drain, so the client sees the rate_limited answers before the close.
+                await self.close(CloseCode.RATE_LIMITED)
+                return
+            self.push(
+                encode_error(
+                    _peek_id(text),
+                    RateLimited("too many requests", retry_after_ms=max(1, int(wait * 1000))),
+                )
+            )
+            return
+        self.strikes = 0
+        try:
+            request = parse_frame(text)
+        except FrameError as exc:
+            if self.state is SessionState.AWAITING_HELLO:
+                await self._refuse_before_hello(exc.request_id)
+                return
+            self.push(encode_error(exc.request_id, exc))
+            return
+        if self.state is SessionState.AWAITING_HELLO and request.type != "hello":
+            await self._refuse_before_hello(request.id)
+            return
+        await self._answer(request)
+
+    async def _refuse_before_hello(self, request_id: str | int | None) -> None:
+        self.push(encode_error(request_id, Unauthorized("send hello first")))
+        await self.close(CloseCode.UNAUTHORIZED)
+
+    async def _answer(self, request: Request) -> None:
+        try:
+            data = await self._run(request)
+        except HubError as exc:
+            self.node.metrics.requests.labels(request.type, exc.code).inc()
+            refused_hello = self.state is SessionState.AWAITING_HELLO
+            if refused_hello and not isinstance(exc, Unavailable):
+                self.push(encode_error(request.id, exc))
+                limited = isinstance(exc, RateLimited)
+                await self.close(CloseCode.RATE_LIMITED if limited else CloseCode.UNAUTHORIZED)
+                return
+            self.push(encode_error(request.id, exc))
+            return
+        except Exception as exc:
+            logs.event("internal_error", logging.ERROR, type=request.type, error=repr(exc))
+            self.node.metrics.requests.labels(request.type, "internal").inc()
+            self.push(encode_error(request.id, Internal("internal error; nothing was applied")))
+            return
+        self.node.metrics.requests.labels(request.type, "ok").inc()
+        if data is not None:
+            self.push(encode_ok(request.id, data))
+
+    async def _run(self, request: Request) -> dict[str, Any] | None:
+        """Run one request; None when the handler queued its answer itself."""
+        if request.type == "hello":
+            if self.state is SessionState.ACTIVE:
+                raise BadRequest("this session has already said hello", field="type")
+            return await self._hello(request.data)
+        if request.type == "auth.refresh":
+            return await self._refresh(request.data)
+        if request.type == "ping":
+            return {"server_time": format_time(now())}
+        _authorize(self.user, request.type)
+        if request.type == "subscribe":
+            await self._subscribe(request)
+            return None
+        if request.type == "unsubscribe":
+            channel = request.data["channel"]
+            if channel not in self.channels:
+                raise BadRequest("not subscribed to that channel", field="channel")
+            self.channels.discard(channel)
+            await self.node.fanout.unsubscribe(self, channel)
+            return {}
+        return await operations.run(self.node, self.user, request.type, request.data)
+
+    async def _hello(self, data: dict[str, Any]) -> dict[str, Any]:
+        token = data.get("token") or _bearer(self.headers.get("authorization"))
+        if not token:
+            raise Unauthorized("hello needs a token")
+        claims, user = await self.node.accounts.authenticate(token)
+        if self.node.sessions.count(user.id) >= self.node.settings.max_sockets_per_user:
+            raise RateLimited("too many open sessions for this user", retry_after_ms=5000)
+        self.claims, self._user = claims, user
+        self.move(SessionState.ACTIVE)
+        self.node.sessions.add(self)
+        self._arm_expiry()
+        return {
+            "session_id": self.id,
+            "user": {k: user.to_wire()[k] for k in ("id", "email", "full_name", "role")},
+            "server_time": format_time(now()),
+            "access_expires_at": _epoch_time(claims.expires_at),
+            "protocol": PROTOCOL_VERSION,
+        }
+
+    async def _refresh(self, data: dict[str, Any]) -> dict[str, Any]:
+        claims, user = await self.node.accounts.authenticate(data["token"])
+        if user.id != self.user.id:
+            raise Forbidden("auth.refresh takes a token of the same user")
+        self.claims, self._user = claims, user
+        self._arm_expiry()
+        return {"access_expires_at": _epoch_time(claims.expires_at)}
+
+    async def _subscribe(self, request: Request) -> None:
+        channel, since = request.data["channel"], request.data.get("since")
+        await operations.check_channel_access(self.node, self.user, channel)
+        if channel in self.channels:
+            raise BadRequest("already subscribed to that channel", field="channel")
+        if len(self.channels) >= self.node.settings.max_subscriptions:
+            raise BadRequest(
+                "too many subscriptions on this socket",
+                field="channel",
+                details={"limit": self.node.settings.max_subscriptions},
+            )
+        head = await self.node.fanout.subscribe(self, channel, since)
+        self.channels.add(channel)
+        self.push(encode_ok(request.id, {"channel": channel, "seq": head}))
+        await self.node.fanout.replay(self, channel, head)
+
+    def _arm_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        assert self.claims is not None
+        self._expiry = asyncio.create_task(self._expire_at(self.claims.expires_at))
+
+    async def _expire_at(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.close_unauthorized("the access token has expired")
+
+    def _origin_allowed(self) -> bool:
+        origin = self.headers.get("origin")
+        if origin is None:
+            return True  # non-browser clients send none
+        origin = origin.rstrip("/")
+        if origin in self.node.settings.allowed_origins:
+            return True
+        host = self.headers.get("host", "")
+        return bool(host) and urlsplit(origin).netloc == host
+
+    async def _finish(self) -> None:
+        if self.state in (SessionState.AWAITING_HELLO, SessionState.ACTIVE):
+            self.move(SessionState.CLOSING)
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self.node.sessions.discard(self)
+        await self.node.fanout.drop(self, list(self.channels))
+        if self._peer_gone:
+            self.outbox.abort()  # nothing more can be sent
+        with contextlib.suppress(TimeoutError):
+            # Otherwise let it flush what is queued (e.g. the reason for a close).
+            async with asyncio.timeout(self.node.settings.ws_ping_timeout):
+                await self.outbox.flushed()
+        self.move(SessionState.CLOSED)
+
+
+def _authorize(user: User, kind: str) -> None:
+    who = MESSAGES[kind].who
+    if who == "admin" and user.role != "admin":
+        raise Forbidden("only admins may do this")
+    if who == "staff" and not user.is_staff:
+        raise Forbidden("only staff and admins may do this")
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _peek_id(text: str) -> str | int | None:
+    """The id of a frame we will not otherwise parse (rate-limited)."""
+    try:
+        request_id = json.loads(text).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return (
+        request_id
+        if isinstance(request_id, str | int) and not isinstance(request_id, bool)
+        else None
+    )
+
+
+def _epoch_time(epoch: float) -> str:
+    return format_time(datetime.fromtimestamp(epoch, UTC))

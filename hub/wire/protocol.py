@@ -1,0 +1,100 @@
+"""The wire protocol (PROTOCOL.md, version 1), free of I/O.
+
+Against the declarations in :mod:`hub.messages`, :func:`parse_frame` turns a
+text frame into a :class:`Request` or raises :class:`~hub.errors.BadRequest`;
+the ``encode_*`` functions build the frames the server sends. The session module
+does the socket work; the services know neither.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from hub.domain.errors import BadRequest, HubError
+from hub.wire.messages import MESSAGES
+from hub.wire.schema import validate
+
+PROTOCOL_VERSION = 1
+MAX_ID_LENGTH = 200
+
+
+class CloseCode(IntEnum):
+    """Close codes; the comment says whether the client should reconnect."""
+
+    UNSUPPORTED_DATA = 1003  # binary frame: a client bug, do not retry as is
+    MESSAGE_TOO_BIG = 1009  # a client bug, do not retry as is
+    SERVICE_RESTART = 1012  # reconnect (to any node) and resume with `since`
+    UNAUTHORIZED = 4001  # stop: sign in again before reconnecting
+    SLOW_CONSUMER = 4008  # reconnect and resume with `since`
+    RATE_LIMITED = 4029  # reconnect later, slower
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str | int | None
+    type: str
+    data: dict[str, Any]
+
+
+class FrameError(BadRequest):
+    """A frame that cannot be answered as a request; carries the id if one was read."""
+
+    def __init__(self, message: str, field: str | None, request_id: str | int | None) -> None:
+        super().__init__(message, field=field)
+        self.request_id = request_id
+
+
+def parse_frame(text: str) -> Request:
+    """Parse and validate one text frame.
+
+    Raises:
+        FrameError: not a JSON object, no string ``type``, unknown type, or a
+            bad field; ``request_id`` is set when the frame had a usable id.
+    """
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise FrameError("the message is not valid JSON", None, None) from None
+    if not isinstance(message, dict):
+        raise FrameError("the message must be a JSON object", None, None)
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        raise FrameError("id must be a string or an integer", "id", None)
+    if isinstance(request_id, str) and len(request_id) > MAX_ID_LENGTH:
+        raise FrameError(f"id must have at most {MAX_ID_LENGTH} characters", "id", None)
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("type must be a string", "type", request_id)
+    declaration = MESSAGES.get(kind)
+    if declaration is None:
+        raise FrameError(f"unknown message type {kind[:50]!r}", "type", request_id)
+    try:
+        data = validate(declaration.shape, message.get("data"))
+    except BadRequest as exc:
+        raise FrameError(exc.message, exc.field, request_id) from None
+    return Request(request_id, kind, data)
+
+
+def _dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_ok(request_id: str | int | None, data: dict[str, Any]) -> str:
+    return _dumps({"type": "ok", "id": request_id, "data": data})
+
+
+def encode_error(request_id: str | int | None, error: HubError) -> str:
+    frame: dict[str, Any] = {"type": "error"}
+    if request_id is not None:
+        frame["id"] = request_id
+    frame["error"] = error.to_wire()
+    return _dumps(frame)
+
+
+def encode_event(channel: str, seq: int, event: str, data: dict[str, Any], at: str) -> str:
+    return _dumps(
+        {"type": "event", "channel": channel, "seq": seq, "event": event, "data": data, "at": at}
+    )
