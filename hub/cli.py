@@ -76,6 +76,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from hub import demo, logs
     from hub.web.app import create_app
 
+    # Bound first, so a port in use is one line and status 1, before anything is printed.
+    sock = _listening_socket(args.host, args.port, settings.socket_send_buffer)
     _migrate(settings, args)
     logs.setup(settings.log_json)
     app = create_app(settings)
@@ -88,38 +90,39 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             print(hint, flush=True)
     config = uvicorn.Config(
         served,
-        host=args.host,
-        port=args.port,
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_bytes,
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
         ws_per_message_deflate=settings.ws_per_message_deflate,
+        # X-Forwarded-For is believed only from the configured proxies (none by default).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
         lifespan="on",
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    sockets = None
-    if settings.socket_send_buffer:
-        sockets = [_listening_socket(args.host, args.port, settings.socket_send_buffer)]
-    uvicorn.Server(config).run(sockets=sockets)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _listening_socket(host: str, port: int, send_buffer: int) -> socket.socket:
-    """A listening socket whose accepted sockets inherit a bounded kernel send buffer.
+    """The listening socket, bound here so that a port in use is an operator's error.
 
-    Linux otherwise lets each socket's send buffer grow to megabytes, which a
-    stalled client then holds; bounded, a slow consumer fills the hub's own
-    queue soon and is closed with 4008.
+    With ``send_buffer``, accepted sockets inherit a bounded kernel send buffer:
+    Linux otherwise lets each grow to megabytes, which a stalled client then
+    holds; bounded, a slow consumer fills the hub's own queue soon and is
+    closed with 4008.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    if send_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     try:
         sock.bind((host, port))
     except OSError as exc:
+        sock.close()
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -128,7 +131,7 @@ def _listening_socket(host: str, port: int, send_buffer: int) -> socket.socket:
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
     from hub.domain.errors import HubError
-    from hub.realtime.node import Node
+    from hub.service.runtime import Runtime
 
     _migrate(settings, args)
     password = args.password
@@ -136,13 +139,13 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
         password = getpass.getpass("Password for the new admin: ")
 
     async def run() -> str:
-        node = Node(settings)
-        await node.start()
+        runtime = Runtime(settings)
+        await runtime.start(background=False)
         try:
-            user = await node.accounts.create_admin(args.email, password, args.full_name)
+            user = await runtime.accounts.create_admin(args.email, password, args.full_name)
             return user.email
         finally:
-            await node.stop()
+            await runtime.stop()
 
     try:
         email = asyncio.run(run())
@@ -152,27 +155,20 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _prune(settings: Settings, args: argparse.Namespace) -> None:
-    from datetime import timedelta
-
-    from hub.realtime import channel_log
-    from hub.realtime.node import Node
+    from hub.service.runtime import Runtime
 
     _migrate(settings, args)
 
-    async def run() -> tuple[int, int]:
-        node = Node(settings)
-        await node.store.connect()
+    async def run() -> tuple[int, int, int]:
+        runtime = Runtime(settings)
+        await runtime.start(background=False)
         try:
-            return await channel_log.prune(
-                node.store,
-                timedelta(days=settings.log_retention_days),
-                timedelta(hours=settings.idempotency_hours),
-            )
+            return await runtime.prune()
         finally:
-            await node.store.disconnect()
+            await runtime.stop()
 
-    rows, keys = asyncio.run(run())
-    print(f"pruned {rows} channel-log rows and {keys} idempotency keys")
+    rows, keys, tokens = asyncio.run(run())
+    print(f"pruned {rows} channel-log rows, {keys} idempotency keys and {tokens} refresh tokens")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,9 +1,10 @@
 """The demo clinic behind ``hub serve --demo``: seed an empty database, then keep it lively.
 
-Everything goes through the hub's own services (accounts, calendars, booking)
-and the events are published like any socket write's, so the demo obeys every
-booking rule and an open dashboard shows the simulated clinic change live.
-The demo only ever touches its own accounts (``@clinic.example``) and calendars.
+Everything goes through the hub's own services (accounts, calendars, booking),
+acting for the demo's own accounts, so the demo obeys every booking rule and
+its changes are published like any socket write's: an open dashboard shows
+the simulated clinic change live. The demo only ever touches its own
+accounts (``@clinic.example``) and calendars.
 """
 
 from __future__ import annotations
@@ -18,21 +19,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import logs
 from hub.domain.availability import working_intervals
 from hub.domain.errors import HubError
-from hub.realtime.node import Node
-from hub.service import operations
-from hub.service.accounts import User
-from hub.service.booking import Outcome
-from hub.service.calendars import Calendar
+from hub.domain.model import Appointment, Calendar, Role, User, calendar_channel
+from hub.domain.times import now, parse_wire_time
+from hub.service.access import Identity
+from hub.service.runtime import Runtime
 from hub.settings import Settings
-from hub.storage.store import Store, now
-from hub.storage.tables import appointments, users
+from hub.storage.store import Store
+from hub.storage.users import Users
 
 DOMAIN = "clinic.example"
 PASSWORD = "demo-password"
@@ -96,14 +95,19 @@ class World:
     calendars: list[Calendar]
 
 
+def acting(user: User) -> Identity:
+    """The hub acting for one of the demo's accounts (no sign-in, no token)."""
+    return Identity(user.id, None)
+
+
 def with_demo(app: Starlette, url: str = "") -> ASGIApp:
     """Wrap the hub's app: after its lifespan has started, seed and simulate.
 
     The seeding runs before the server reports startup complete, so the first
     page load already sees the clinic; the activity task stops before the
-    hub's own shutdown closes the node.
+    hub's own shutdown closes the runtime.
     """
-    node: Node = app.state.node
+    runtime: Runtime = app.state.runtime
     tasks: list[asyncio.Task[None]] = []
 
     async def demo_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -114,12 +118,12 @@ def with_demo(app: Starlette, url: str = "") -> ASGIApp:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
                 try:
-                    world = await prepare(node, url)
+                    world = await prepare(runtime, url)
                 except Exception as exc:
                     print(f"hub: the demo could not start: {exc!r}", file=sys.stderr, flush=True)
                     world = None
                 if world is not None:
-                    tasks.append(asyncio.create_task(simulate(node, world)))
+                    tasks.append(asyncio.create_task(simulate(runtime, world)))
             await send(message)
 
         async def receive_wrapper() -> Message:
@@ -143,7 +147,7 @@ def first_admin_hint(settings: Settings) -> str | None:
         store = Store(settings)
         await store.connect()
         try:
-            return int(await store.fetch_val(sa.select(sa.func.count()).select_from(users)))
+            return await Users(store).count()
         finally:
             await store.disconnect()
 
@@ -154,10 +158,10 @@ def first_admin_hint(settings: Settings) -> str | None:
     return HINT if accounts == 0 else None
 
 
-async def prepare(node: Node, url: str = "") -> World | None:
+async def prepare(runtime: Runtime, url: str = "") -> World | None:
     """Seed an empty database, or find the demo of an earlier run; print how to sign in."""
-    accounts = await node.store.fetch_val(sa.select(sa.func.count()).select_from(users))
-    world = await seed(node, random.Random(2026)) if accounts == 0 else await _find(node)
+    accounts = await runtime.accounts.users.count()
+    world = await seed(runtime, random.Random(2026)) if accounts == 0 else await _find(runtime)
     if world is None:
         print(
             "hub: --demo: this database already has accounts of its own; "
@@ -169,55 +173,57 @@ async def prepare(node: Node, url: str = "") -> World | None:
     return world
 
 
-async def seed(node: Node, rng: random.Random) -> World:
+async def seed(runtime: Runtime, rng: random.Random) -> World:
     """An admin, two staff, six clients, three calendars and a week of appointments."""
-    register = node.accounts.register
-    admin = await register(_email(ADMIN[1]), PASSWORD, ADMIN[0], role="admin")
-    staff = [await register(_email(key), PASSWORD, name, role="staff") for name, key in STAFF]
+    register = runtime.accounts.register
+    admin = await register(_email(ADMIN[1]), PASSWORD, ADMIN[0], role=Role.ADMIN)
+    staff = [await register(_email(key), PASSWORD, name, role=Role.STAFF) for name, key in STAFF]
     clients = [await register(_email(key), PASSWORD, name) for name, key in CLIENTS]
     calendars = []
     for name, zone, hours, owner in CALENDARS:
         data: dict[str, Any] = {"name": name, "timezone": zone, "working_hours": hours}
         if owner is not None:
             data["owner_id"] = staff[owner].id
-        calendars.append(await node.calendars.create(data))
+        calendars.append(await runtime.calendars.create(acting(admin), data))
     world = World(admin, staff, clients, calendars)
     for calendar in calendars:
-        await _seed_calendar(node, world, calendar, rng)
+        await _seed_calendar(runtime, world, calendar, rng)
     return world
 
 
-async def _seed_calendar(node: Node, world: World, calendar: Calendar, rng: random.Random) -> None:
+async def _seed_calendar(
+    runtime: Runtime, world: World, calendar: Calendar, rng: random.Random
+) -> None:
     """Three days back to four ahead: past ones closed, future ones pending or confirmed."""
-    zone = calendar.zone
-    today = now().astimezone(zone).date()
+    today = now().astimezone(calendar.zone).date()
     current = now()
     for offset in range(-3, 5):
         day = today + timedelta(days=offset)
         for start, end in _working_ranges(calendar, day):
             for slot_start, slot_end in _pick_slots(start, end, rng):
-                client = rng.choice(world.clients)
+                client, staff = rng.choice(world.clients), rng.choice(world.staff)
                 title = rng.choice(TITLES)
-                staff = rng.choice(world.staff)
                 try:
                     if slot_start > current + timedelta(minutes=30) and rng.random() < 0.55:
-                        outcome = await _create(node, client, calendar, slot_start, slot_end, title)
-                        roll = rng.random()
-                        if roll < 0.4:
-                            outcome = await _status(node, staff, outcome, "confirmed")
-                        elif roll < 0.55:
-                            outcome = await _cancel(node, client, outcome)
-                    else:
-                        outcome = await _create(
-                            node, staff, calendar, slot_start, slot_end, title, client.id
+                        booked = await _create(
+                            runtime, client, calendar, slot_start, slot_end, title
                         )
                         roll = rng.random()
-                        if slot_end <= current and roll < 0.6:
-                            outcome = await _status(node, staff, outcome, "completed")
-                        elif slot_end <= current and roll < 0.75:
-                            outcome = await _status(node, staff, outcome, "no_show")
+                        if roll < 0.4:
+                            booked = await _status(runtime, staff, booked, "confirmed")
+                        elif roll < 0.55:
+                            booked = await _cancel(runtime, client, booked)
+                    else:
+                        booked = await _create(
+                            runtime, staff, calendar, slot_start, slot_end, title, client.id
+                        )
+                        roll = rng.random()
+                        if slot_start <= current and slot_end <= current and roll < 0.6:
+                            booked = await _status(runtime, staff, booked, "completed")
+                        elif slot_start <= current and slot_end <= current and roll < 0.75:
+                            booked = await _status(runtime, staff, booked, "no_show")
                         elif roll > 0.87:
-                            outcome = await _cancel(node, staff, outcome)
+                            booked = await _cancel(runtime, staff, booked)
                 except HubError as exc:
                     logs.event("demo_seed_skipped", code=exc.code)
 
@@ -251,11 +257,13 @@ def _pick_slots(
 
 # Simulated activity
 
+Step = Callable[[Runtime, World, random.Random], Awaitable[str | None]]
 
-async def simulate(node: Node, world: World) -> None:
+
+async def simulate(runtime: Runtime, world: World) -> None:
     """Every few seconds a client books, reschedules or cancels, or staff confirm or close."""
     rng = random.Random()
-    steps: list[tuple[Callable[[Node, World, random.Random], Awaitable[str | None]], float]] = [
+    steps: list[tuple[Step, float]] = [
         (_book, 0.35),
         (_reschedule, 0.2),
         (_cancel_one, 0.15),
@@ -264,13 +272,13 @@ async def simulate(node: Node, world: World) -> None:
     ]
     while True:
         await asyncio.sleep(rng.uniform(*ACTIVITY_SECONDS))
-        upcoming = await _upcoming(node, world)
+        upcoming = await _upcoming(runtime, world)
         weights = [w for _, w in steps]
         if len(upcoming) > MAX_UPCOMING:
             weights[0], weights[2] = 0.05, 0.45
         step = rng.choices([s for s, _ in steps], weights)[0]
         try:
-            done = await step(node, world, rng)
+            done = await step(runtime, world, rng)
         except HubError as exc:
             logs.event("demo_step_refused", step=step.__name__, code=exc.code)
         except Exception as exc:
@@ -280,30 +288,31 @@ async def simulate(node: Node, world: World) -> None:
                 logs.event("demo_activity", did=done)
 
 
-async def _book(node: Node, world: World, rng: random.Random) -> str | None:
+async def _book(runtime: Runtime, world: World, rng: random.Random) -> str | None:
     client = rng.choice(world.clients)
     calendar = rng.choice(world.calendars)
     duration = rng.choice((30, 30, 45, 60))
-    slots = await _free_slots(node, client, calendar, now() + timedelta(hours=1), duration)
+    slots = await _free_slots(runtime, client, calendar, now() + timedelta(hours=1), duration)
     if not slots:
         return None
     start, end = rng.choice(slots[:40])
-    outcome = await _create(node, client, calendar, start, end, rng.choice(TITLES))
-    return f"{client.full_name} booked {outcome.appointment['starts_at']}"
+    booked = await _create(runtime, client, calendar, start, end, rng.choice(TITLES))
+    return f"{client.full_name} booked {booked.starts_at.isoformat()}"
 
 
-async def _reschedule(node: Node, world: World, rng: random.Random) -> str | None:
-    candidates = [a for a in await _upcoming(node, world) if _start(a) > now() + timedelta(hours=1)]
+async def _reschedule(runtime: Runtime, world: World, rng: random.Random) -> str | None:
+    soon = now() + timedelta(hours=1)
+    candidates = [a for a in await _upcoming(runtime, world) if _start(a) > soon]
     if not candidates:
         return None
     appointment = rng.choice(candidates)
-    client = await node.accounts.get(appointment["client_id"])
+    client = next(c for c in world.clients if c.id == appointment["client_id"])
     calendar = next(c for c in world.calendars if c.id == appointment["calendar_id"])
     duration = int((_end(appointment) - _start(appointment)) / timedelta(minutes=1))
     near = _start(appointment) - timedelta(hours=3)
     slots = [
         s
-        for s in await _free_slots(node, client, calendar, max(near, now()), duration)
+        for s in await _free_slots(runtime, client, calendar, max(near, now()), duration)
         if abs(s[0] - _start(appointment)) <= timedelta(hours=3)
     ]
     if not slots:
@@ -315,38 +324,35 @@ async def _reschedule(node: Node, world: World, rng: random.Random) -> str | Non
         "starts_at": start,
         "ends_at": end,
     }
-    await _published(node, node.booking.update(client, data))
+    await runtime.booking.update(acting(client), data)
     return f"{client.full_name} moved an appointment to {start.isoformat()}"
 
 
-async def _cancel_one(node: Node, world: World, rng: random.Random) -> str | None:
-    candidates = await _upcoming(node, world)
+async def _cancel_one(runtime: Runtime, world: World, rng: random.Random) -> str | None:
+    candidates = await _upcoming(runtime, world)
     if not candidates:
         return None
     appointment = rng.choice(candidates)
-    client = await node.accounts.get(appointment["client_id"])
+    client = next(c for c in world.clients if c.id == appointment["client_id"])
     data = {"appointment_id": appointment["id"], "version": appointment["version"]}
-    await _published(node, node.booking.cancel(client, data))
+    await runtime.booking.cancel(acting(client), data)
     return f"{client.full_name} cancelled"
 
 
-async def _confirm_one(node: Node, world: World, rng: random.Random) -> str | None:
-    pending = [a for a in await _upcoming(node, world) if a["status"] == "pending"]
+async def _confirm_one(runtime: Runtime, world: World, rng: random.Random) -> str | None:
+    pending = [a for a in await _upcoming(runtime, world) if a["status"] == "pending"]
     if not pending:
         return None
     appointment = rng.choice(pending)
     data = {"appointment_id": appointment["id"], "status": "confirmed"}
-    await _published(node, node.booking.set_status(rng.choice(world.staff), data))
+    await runtime.booking.set_status(acting(rng.choice(world.staff)), data)
     return "staff confirmed an appointment"
 
 
-async def _close_one(node: Node, world: World, rng: random.Random) -> str | None:
+async def _close_one(runtime: Runtime, world: World, rng: random.Random) -> str | None:
     ended = [
         a
-        for calendar in world.calendars
-        for a in await node.booking.overlapping(
-            appointments.c.calendar_id, calendar.id, now() - timedelta(days=1), now()
-        )
+        for a in await _appointments(runtime, world, now() - timedelta(days=1), now())
         if a["status"] == "confirmed" and _end(a) <= now()
     ]
     if not ended:
@@ -354,56 +360,54 @@ async def _close_one(node: Node, world: World, rng: random.Random) -> str | None
     appointment = rng.choice(ended)
     status = "completed" if rng.random() < 0.8 else "no_show"
     data = {"appointment_id": appointment["id"], "status": status}
-    await _published(node, node.booking.set_status(rng.choice(world.staff), data))
+    await runtime.booking.set_status(acting(rng.choice(world.staff)), data)
     return f"staff marked an appointment {status}"
 
 
 # Helpers
 
 
-async def _upcoming(node: Node, world: World) -> list[dict[str, Any]]:
+async def _appointments(
+    runtime: Runtime, world: World, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Every appointment of the demo's calendars overlapping [start, end), as staff see it."""
+    found: list[dict[str, Any]] = []
+    for calendar in world.calendars:
+        channel = calendar_channel(calendar.id)
+        snapshot = await runtime.reading.snapshot(acting(world.admin), channel, start, end)
+        found += snapshot.appointments
+    return found
+
+
+async def _upcoming(runtime: Runtime, world: World) -> list[dict[str, Any]]:
     """Pending and confirmed appointments of demo clients in the next three days."""
     ids = {c.id for c in world.clients}
-    found = []
-    for calendar in world.calendars:
-        rows = await node.booking.overlapping(
-            appointments.c.calendar_id, calendar.id, now(), now() + timedelta(days=3)
-        )
-        found += [a for a in rows if a["status"] in ACTIVE and a["client_id"] in ids]
-    return [a for a in found if _start(a) > now()]
-
-
-async def _free_slots(
-    node: Node, user: User, calendar: Calendar, start: datetime, minutes: int
-) -> list[tuple[datetime, datetime]]:
-    data = {
-        "calendar_id": calendar.id,
-        "from": start,
-        "to": start + timedelta(days=3),
-        "duration_minutes": minutes,
-    }
-    answer = await operations.availability_get(node, user, data)
+    found = await _appointments(runtime, world, now(), now() + timedelta(days=3))
     return [
-        (datetime.fromisoformat(s["starts_at"]), datetime.fromisoformat(s["ends_at"]))
-        for s in answer["slots"]
+        a
+        for a in found
+        if a["status"] in ACTIVE and a.get("client_id") in ids and _start(a) > now()
     ]
 
 
-async def _published(node: Node, write: Awaitable[Outcome]) -> Outcome:
-    outcome = await write
-    await node.publish(outcome.events)
-    return outcome
+async def _free_slots(
+    runtime: Runtime, user: User, calendar: Calendar, start: datetime, minutes: int
+) -> list[tuple[datetime, datetime]]:
+    found = await runtime.reading.availability(
+        acting(user), calendar.id, start, start + timedelta(days=3), minutes
+    )
+    return [(s.start, s.end) for s in found.slots]
 
 
 async def _create(
-    node: Node,
+    runtime: Runtime,
     actor: User,
     calendar: Calendar,
     start: datetime,
     end: datetime,
     title: str,
     client_id: str | None = None,
-) -> Outcome:
+) -> Appointment:
     data: dict[str, Any] = {
         "calendar_id": calendar.id,
         "starts_at": start,
@@ -412,37 +416,37 @@ async def _create(
     }
     if client_id is not None:
         data["client_id"] = client_id
-    return await _published(node, node.booking.create(actor, data))
+    return (await runtime.booking.create(acting(actor), data)).appointment
 
 
-async def _status(node: Node, staff: User, outcome: Outcome, status: str) -> Outcome:
-    a = outcome.appointment
-    data = {"appointment_id": a["id"], "status": status, "version": a["version"]}
-    return await _published(node, node.booking.set_status(staff, data))
+async def _status(runtime: Runtime, staff: User, booked: Appointment, status: str) -> Appointment:
+    data = {"appointment_id": booked.id, "status": status, "version": booked.version}
+    return (await runtime.booking.set_status(acting(staff), data)).appointment
 
 
-async def _cancel(node: Node, actor: User, outcome: Outcome) -> Outcome:
-    a = outcome.appointment
-    data = {"appointment_id": a["id"], "version": a["version"]}
-    return await _published(node, node.booking.cancel(actor, data))
+async def _cancel(runtime: Runtime, actor: User, booked: Appointment) -> Appointment:
+    data = {"appointment_id": booked.id, "version": booked.version}
+    return (await runtime.booking.cancel(acting(actor), data)).appointment
 
 
-async def _find(node: Node) -> World | None:
+async def _find(runtime: Runtime) -> World | None:
     """The demo of an earlier run on this database, if that is what it holds."""
-    rows = await node.store.fetch_all(
-        users.select().where(users.c.email.like(f"%@{DOMAIN}")).order_by(users.c.email)
-    )
-    found = [await node.accounts.get(r["id"]) for r in rows]
-    admins = [u for u in found if u.role == "admin"]
+    found = [
+        u
+        for u in await runtime.accounts.users.search(f"@{DOMAIN}")
+        if u.email.endswith(f"@{DOMAIN}")
+    ]
+    admins = [u for u in found if u.role is Role.ADMIN and u.is_active]
     if not admins:
         return None
     names = {name for name, _, _, _ in CALENDARS}
-    calendars = [c for c in await node.calendars.list(admins[0]) if c.name in names]
-    clients = [u for u in found if u.role == "user" and u.is_active]
-    staff = [u for u in found if u.role == "staff" and u.is_active]
+    mine = await runtime.calendars.list(acting(admins[0]))
+    calendars = [c for c in mine if c.name in names and c.is_active]
+    clients = [u for u in found if u.role is Role.USER and u.is_active]
+    staff = [u for u in found if u.role is Role.STAFF and u.is_active]
     if not calendars or not clients or not staff:
         return None
-    return World(admins[0], staff, clients, [c for c in calendars if c.is_active])
+    return World(admins[0], staff, clients, calendars)
 
 
 def _print_sign_in(world: World, url: str) -> None:
@@ -462,8 +466,8 @@ def _email(key: str) -> str:
 
 
 def _start(appointment: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(appointment["starts_at"])
+    return parse_wire_time(appointment["starts_at"])
 
 
 def _end(appointment: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(appointment["ends_at"])
+    return parse_wire_time(appointment["ends_at"])

@@ -37,3 +37,32 @@ def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
     else:
         line = name + " " + " ".join(f"{k}={v}" for k, v in safe.items())
     _logger.log(level, line)
+
+
+class Limited:
+    """At most ``per_minute`` lines of one event a minute; the rest are counted.
+
+    Whatever a client can provoke (an unexpected error on its request) must
+    not let it flood the logs: the next line after a quiet spell says how
+    many were left out.
+    """
+
+    def __init__(self, name: str, per_minute: int = 10) -> None:
+        self.name = name
+        self.per_minute = per_minute
+        self._window = 0.0
+        self._count = 0
+        self._suppressed = 0
+
+    def event(self, level: int = logging.ERROR, **fields: Any) -> None:
+        current = time.monotonic()
+        if current - self._window >= 60:
+            self._window, self._count = current, 0
+        if self._count >= self.per_minute:
+            self._suppressed += 1
+            return
+        self._count += 1
+        if self._suppressed:
+            fields["suppressed_before"] = self._suppressed
+            self._suppressed = 0
+        event(self.name, level, **fields)

@@ -1,17 +1,23 @@
 """Settings, read once from the environment into a frozen object.
 
-Every limit the protocol names has a typed default here, so the rest of the
-code never reads ``os.environ``. The secret key is never printed (``repr``
-hides it).
+Each setting is declared once, below: its environment variable, its default
+and how its text is read. Every limit the protocol names has a typed default
+here, so the rest of the code never reads ``os.environ``. ``repr`` never
+shows a secret: the key and the metrics token are hidden, and a password in
+a URL is masked.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import os
+import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./hub.db"
 MIN_SECRET_BYTES = 32
@@ -21,54 +27,127 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 
 
+Reader = Callable[[str, str], Any]  # (variable name, its text) -> value
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _whole(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _flag(name: str, raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+
+
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated CIDR networks or addresses ("" for none)."""
+    networks = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {network!r} is not a network") from None
+    return networks
+
+
+def _database_url(name: str, raw: str) -> str:
+    if not raw.startswith(("sqlite:", "postgresql:", "postgres:")):
+        raise SettingsError(f"{name} must start with sqlite:// or postgresql://")
+    return raw
+
+
+def env(name: str, default: Any, read: Reader, secret: bool = False) -> Any:
+    """Declare a setting: its variable, its default and its reader, in one place."""
+    return dataclasses.field(default=default, repr=not secret, metadata={"env": name, "read": read})
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
-    redis_url: str | None = None
-    secret_key: str = field(default="", repr=False)
-    access_token_expire_minutes: float = 30.0
-    refresh_token_expire_days: float = 7.0
-    allowed_origins: tuple[str, ...] = ()
-    redis_prefix: str = "hub:"
+    database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL, _database_url)
+    redis_url: str | None = env("REDIS_URL", None, _text)
+    secret_key: str = env("SECRET_KEY", "", _text, secret=True)
+    access_token_expire_minutes: float = env("ACCESS_TOKEN_EXPIRE_MINUTES", 30.0, _number)
+    refresh_token_expire_days: float = env("REFRESH_TOKEN_EXPIRE_DAYS", 7.0, _number)
+    allowed_origins: tuple[str, ...] = env("HUB_ALLOWED_ORIGINS", (), _origins)
+    redis_prefix: str = env("HUB_REDIS_PREFIX", "hub:", _text)
     # WebSocket transport.
-    ws_max_bytes: int = 65536
-    ws_ping_interval: float = 20.0
-    ws_ping_timeout: float = 20.0
-    ws_per_message_deflate: bool = False
+    ws_max_bytes: int = env("HUB_WS_MAX_BYTES", 65536, _whole)
+    ws_ping_interval: float = env("HUB_WS_PING_INTERVAL", 20.0, _number)
+    ws_ping_timeout: float = env("HUB_WS_PING_TIMEOUT", 20.0, _number)
+    ws_per_message_deflate: bool = env("HUB_WS_PER_MESSAGE_DEFLATE", False, _flag)
     # Kernel send buffer per socket in bytes (0: the OS default, which grows to MBs).
-    socket_send_buffer: int = 0
-    hello_timeout: float = 10.0
-    send_queue_size: int = 1000
-    max_subscriptions: int = 200
-    max_sockets_per_user: int = 20
-    rate_limit_per_second: float = 20.0
-    rate_limit_burst: int = 40
+    socket_send_buffer: int = env("HUB_SOCKET_SEND_BUFFER", 0, _whole)
+    hello_timeout: float = env("HUB_HELLO_TIMEOUT", 10.0, _number)
+    send_queue_size: int = env("HUB_SEND_QUEUE_SIZE", 1000, _whole)
+    max_subscriptions: int = env("HUB_MAX_SUBSCRIPTIONS", 200, _whole)
+    max_sockets_per_user: int = env("HUB_MAX_SOCKETS_PER_USER", 20, _whole)
+    rate_limit_per_second: float = env("HUB_RATE_LIMIT_PER_SECOND", 20.0, _number)
+    rate_limit_burst: int = env("HUB_RATE_LIMIT_BURST", 40, _whole)
     # How many rate_limited answers in a row before the socket is closed with 4029.
-    rate_limit_strikes: int = 20
+    rate_limit_strikes: int = env("HUB_RATE_LIMIT_STRIKES", 20, _whole)
     # Booking rules.
-    min_duration_minutes: int = 5
-    max_duration_minutes: int = 720
-    idempotency_hours: float = 24.0
-    log_retention_days: float = 30.0
+    min_duration_minutes: int = env("HUB_MIN_DURATION_MINUTES", 5, _whole)
+    max_duration_minutes: int = env("HUB_MAX_DURATION_MINUTES", 720, _whole)
+    idempotency_hours: float = env("HUB_IDEMPOTENCY_HOURS", 24.0, _number)
+    log_retention_days: float = env("HUB_LOG_RETENTION_DAYS", 30.0, _number)
     # Sign-in.
-    login_max_failures: int = 5
-    login_max_failures_per_ip: int = 50
-    login_failure_window_seconds: float = 900.0
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
-    argon2_parallelism: int = 4
+    login_max_failures: int = env("HUB_LOGIN_MAX_FAILURES", 5, _whole)
+    login_max_failures_per_ip: int = env("HUB_LOGIN_MAX_FAILURES_PER_IP", 50, _whole)
+    login_failure_window_seconds: float = env("HUB_LOGIN_FAILURE_WINDOW_SECONDS", 900.0, _number)
+    argon2_time_cost: int = env("HUB_ARGON2_TIME_COST", 3, _whole)
+    argon2_memory_kib: int = env("HUB_ARGON2_MEMORY_KIB", 65536, _whole)
+    argon2_parallelism: int = env("HUB_ARGON2_PARALLELISM", 4, _whole)
+    # Whose X-Forwarded-For is believed (for per-address limits and logs): nobody's by default.
+    trusted_proxies: tuple[str, ...] = env("HUB_TRUSTED_PROXIES", (), _networks)
     # Backing services.
-    db_timeout_seconds: float = 5.0
-    health_timeout_seconds: float = 2.0
-    max_body_bytes: int = 1 << 20
-    log_json: bool = True
+    db_timeout_seconds: float = env("HUB_DB_TIMEOUT_SECONDS", 5.0, _number)
+    health_timeout_seconds: float = env("HUB_HEALTH_TIMEOUT_SECONDS", 2.0, _number)
+    max_body_bytes: int = env("HUB_MAX_BODY_BYTES", 1 << 20, _whole)
+    log_json: bool = env("HUB_LOG_JSON", True, _flag)
     # /metrics: open to these networks, or to a bearer of this token.
-    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
-    metrics_token: str = field(default="", repr=False)
+    metrics_allow: tuple[str, ...] = env(
+        "HUB_METRICS_ALLOW", ("127.0.0.1/32", "::1/128"), _networks
+    )
+    metrics_token: str = env("HUB_METRICS_TOKEN", "", _text, secret=True)
 
     @property
     def is_embedded_db(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def __repr__(self) -> str:
+        shown = [
+            f"{f.name}={_masked(getattr(self, f.name))!r}"
+            for f in dataclasses.fields(self)
+            if f.repr
+        ]
+        return f"Settings({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,109 +157,32 @@ class Settings:
             SettingsError: a value is malformed, or ``SECRET_KEY`` is missing on
                 PostgreSQL, or too short.
         """
-        env = os.environ if environ is None else environ
-        reader = _Reader(env)
-        database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        if not database_url.startswith(("sqlite:", "postgresql:", "postgres:")):
-            raise SettingsError("DATABASE_URL must start with sqlite:// or postgresql://")
-        values = cls(
-            database_url=database_url,
-            redis_url=env.get("REDIS_URL") or None,
-            secret_key=_secret_key(env.get("SECRET_KEY", ""), database_url),
-            access_token_expire_minutes=reader.positive_float("ACCESS_TOKEN_EXPIRE_MINUTES", 30.0),
-            refresh_token_expire_days=reader.positive_float("REFRESH_TOKEN_EXPIRE_DAYS", 7.0),
-            allowed_origins=tuple(
-                o.strip().rstrip("/")
-                for o in env.get("HUB_ALLOWED_ORIGINS", "").split(",")
-                if o.strip()
-            ),
-            redis_prefix=env.get("HUB_REDIS_PREFIX", "hub:"),
-            ws_max_bytes=reader.positive_int("HUB_WS_MAX_BYTES", 65536),
-            ws_ping_interval=reader.positive_float("HUB_WS_PING_INTERVAL", 20.0),
-            ws_ping_timeout=reader.positive_float("HUB_WS_PING_TIMEOUT", 20.0),
-            ws_per_message_deflate=reader.flag("HUB_WS_PER_MESSAGE_DEFLATE", False),
-            socket_send_buffer=reader.positive_int("HUB_SOCKET_SEND_BUFFER", 0),
-            hello_timeout=reader.positive_float("HUB_HELLO_TIMEOUT", 10.0),
-            send_queue_size=reader.positive_int("HUB_SEND_QUEUE_SIZE", 1000),
-            max_subscriptions=reader.positive_int("HUB_MAX_SUBSCRIPTIONS", 200),
-            max_sockets_per_user=reader.positive_int("HUB_MAX_SOCKETS_PER_USER", 20),
-            rate_limit_per_second=reader.positive_float("HUB_RATE_LIMIT_PER_SECOND", 20.0),
-            rate_limit_burst=reader.positive_int("HUB_RATE_LIMIT_BURST", 40),
-            rate_limit_strikes=reader.positive_int("HUB_RATE_LIMIT_STRIKES", 20),
-            min_duration_minutes=reader.positive_int("HUB_MIN_DURATION_MINUTES", 5),
-            max_duration_minutes=reader.positive_int("HUB_MAX_DURATION_MINUTES", 720),
-            idempotency_hours=reader.positive_float("HUB_IDEMPOTENCY_HOURS", 24.0),
-            log_retention_days=reader.positive_float("HUB_LOG_RETENTION_DAYS", 30.0),
-            login_max_failures=reader.positive_int("HUB_LOGIN_MAX_FAILURES", 5),
-            login_max_failures_per_ip=reader.positive_int("HUB_LOGIN_MAX_FAILURES_PER_IP", 50),
-            login_failure_window_seconds=reader.positive_float(
-                "HUB_LOGIN_FAILURE_WINDOW_SECONDS", 900.0
-            ),
-            argon2_time_cost=reader.positive_int("HUB_ARGON2_TIME_COST", 3),
-            argon2_memory_kib=reader.positive_int("HUB_ARGON2_MEMORY_KIB", 65536),
-            argon2_parallelism=reader.positive_int("HUB_ARGON2_PARALLELISM", 4),
-            db_timeout_seconds=reader.positive_float("HUB_DB_TIMEOUT_SECONDS", 5.0),
-            health_timeout_seconds=reader.positive_float("HUB_HEALTH_TIMEOUT_SECONDS", 2.0),
-            max_body_bytes=reader.positive_int("HUB_MAX_BODY_BYTES", 1 << 20),
-            log_json=reader.flag("HUB_LOG_JSON", True),
-            metrics_allow=_networks(env.get("HUB_METRICS_ALLOW", "127.0.0.1/32,::1/128")),
-            metrics_token=env.get("HUB_METRICS_TOKEN", ""),
-        )
-        if values.min_duration_minutes > values.max_duration_minutes:
+        source = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            raw = source.get(spec.metadata["env"], "")
+            if raw != "":
+                values[spec.name] = spec.metadata["read"](spec.metadata["env"], raw)
+        settings = cls(**values)
+        if settings.min_duration_minutes > settings.max_duration_minutes:
             raise SettingsError("HUB_MIN_DURATION_MINUTES exceeds HUB_MAX_DURATION_MINUTES")
-        return values
+        key = _secret_key(settings.secret_key, settings.database_url)
+        return dataclasses.replace(settings, secret_key=key)
+
+    @classmethod
+    def variables(cls) -> dict[str, Any]:
+        """Each environment variable and its default (for the docs and their test)."""
+        return {f.metadata["env"]: f.default for f in dataclasses.fields(cls)}
 
 
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def positive_float(self, name: str, default: float) -> float:
-        raw = self._env.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise SettingsError(f"{name} must be a positive number, got {raw!r}")
-        return value
-
-    def positive_int(self, name: str, default: int) -> int:
-        raw = self._env.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"{name} must be positive, got {raw!r}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        raw = self._env.get(name)
-        if raw is None or raw == "":
-            return default
-        if raw.lower() in ("1", "true", "yes", "on"):
-            return True
-        if raw.lower() in ("0", "false", "no", "off"):
-            return False
-        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):([^@]*)@")
 
 
-def _networks(raw: str) -> tuple[str, ...]:
-    """Comma-separated CIDR networks ("" for none)."""
-    import ipaddress
-
-    networks = tuple(n.strip() for n in raw.split(",") if n.strip())
-    for network in networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise SettingsError(f"HUB_METRICS_ALLOW: {network!r} is not a network") from None
-    return networks
+def _masked(value: Any) -> Any:
+    """A URL's password as ``***``; anything else as it is."""
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\1:***@", value)
+    return value
 
 
 def sqlite_path(database_url: str) -> Path:

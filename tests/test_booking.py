@@ -166,9 +166,16 @@ async def test_transitions(
     for origin in ("pending", "confirmed"):
         for target in statuses:
             slot += 1
+            # Completed and no-show describe what happened: book those in the past.
+            day = -3 if target in ("completed", "no_show") and origin == "confirmed" else 0
             made = (
                 await desk.ok(
-                    "appointment.create", booking(calendar, slot, slot + 0.5, client_id=client_id)
+                    "appointment.create",
+                    {
+                        **booking(calendar, slot, slot + 0.5, client_id=client_id),
+                        "starts_at": at(slot, day),
+                        "ends_at": at(slot + 0.5, day),
+                    },
                 )
             )["appointment"]
             assert made["status"] == "confirmed"  # staff bookings start confirmed
@@ -191,6 +198,31 @@ async def test_transitions(
             else:
                 assert answer["error"]["code"] == "invalid_transition", (origin, target, answer)
     await desk.close()
+
+
+async def test_no_completion_before_the_start(
+    hub: HubServer, api: httpx.AsyncClient, admin_ws: HubClient, calendar: dict[str, Any]
+) -> None:
+    """A future appointment cannot be completed or marked no-show, so its slot stays taken."""
+    made = (await admin_ws.ok("appointment.create", booking(calendar, 14, 15)))["appointment"]
+    for status in ("completed", "no_show"):
+        error = await admin_ws.error(
+            "appointment.set_status", {"appointment_id": made["id"], "status": status}
+        )
+        assert error["code"] == "invalid_transition", error
+        assert "started" in error["message"]
+    taken = await admin_ws.error("appointment.create", booking(calendar, 14.5, 15.5))
+    assert taken["code"] == "slot_taken"
+    started = {
+        **booking(calendar, 0, 1),
+        "starts_at": at(0, -1),
+        "ends_at": at(1, -1),
+    }
+    past = (await admin_ws.ok("appointment.create", started))["appointment"]
+    done = await admin_ws.ok(
+        "appointment.set_status", {"appointment_id": past["id"], "status": "completed"}
+    )
+    assert done["appointment"]["status"] == "completed"
 
 
 async def test_user_permissions(

@@ -104,7 +104,8 @@ async def test_pruned_log_makes_old_since_resync_required(private_env: dict[str,
         pruned = await asyncio.to_thread(
             run_hub, ["prune"], {**private_env, "HUB_LOG_RETENTION_DAYS": "0.00001"}
         )
-        assert pruned.returncode == 0 and "pruned 6 channel-log rows" in pruned.stdout
+        # 6 booking rows, and the account news of the admin's promotion.
+        assert pruned.returncode == 0 and "pruned 7 channel-log rows" in pruned.stdout
         await writer.ok("appointment.create", booking(calendar, 5, 6))
         old = await writer.error("subscribe", {"channel": channel, "since": 1})
         assert old["code"] == "resync_required"

@@ -20,8 +20,6 @@ from typing import Any, Protocol
 MessageHandler = Callable[[str, str], None]
 ReconnectHandler = Callable[[], Coroutine[Any, Any, None]]
 
-CONTROL_CHANNEL = "_control"
-
 
 class Broker(Protocol):
     """Publish/subscribe between hub processes."""
@@ -31,7 +29,7 @@ class Broker(Protocol):
         ...
 
     async def start(self) -> None:
-        """Connect and subscribe the control channel."""
+        """Connect (in the background) and subscribe what was asked for so far."""
         ...
 
     async def stop(self) -> None: ...
@@ -58,7 +56,7 @@ class MemoryBroker:
     """In-process broker for the embedded mode (one process, exact order)."""
 
     def __init__(self) -> None:
-        self._channels: set[str] = {CONTROL_CHANNEL}
+        self._channels: set[str] = set()
         self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._on_message: MessageHandler | None = None
         self._task: asyncio.Task[None] | None = None
@@ -98,3 +96,12 @@ class MemoryBroker:
             channel, payload = await self._queue.get()
             if self._on_message is not None and channel in self._channels:
                 self._on_message(channel, payload)
+
+
+def broker_for(redis: Any, prefix: str) -> Broker:
+    """The Redis broker when a Redis client is given, else the in-process one."""
+    if redis is None:
+        return MemoryBroker()
+    from hub.realtime.broker_redis import RedisBroker
+
+    return RedisBroker(redis, prefix)

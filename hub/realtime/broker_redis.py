@@ -19,7 +19,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from hub import logs
-from hub.realtime.broker import CONTROL_CHANNEL, MessageHandler, ReconnectHandler
+from hub.realtime.broker import MessageHandler, ReconnectHandler
 from hub.tasks import spawn
 
 BACKOFF_FIRST = 0.1
@@ -30,7 +30,7 @@ class RedisBroker:
     def __init__(self, client: Any, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix + "ch:"
-        self._channels: set[str] = {CONTROL_CHANNEL}
+        self._channels: set[str] = set()
         self._confirmations: dict[str, list[asyncio.Future[None]]] = {}
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.storage.store import Store, now, statement, utc
-from hub.storage.tables import Timestamp, channel_heads, channel_log, idempotency_keys
-from hub.wire.schema import format_time
+from hub.domain.times import format_time, now, utc
+from hub.storage.store import Store, statement
+from hub.storage.tables import Timestamp, channel_heads, channel_log
 
 
 @dataclass(frozen=True)
@@ -134,23 +134,25 @@ async def read(
     ]
 
 
-async def prune(store: Store, retention: timedelta, idempotency: timedelta) -> tuple[int, int]:
-    """Delete log rows and idempotency keys past their retention; returns the counts."""
-    log_cutoff: datetime = now() - retention
-    key_cutoff: datetime = now() - idempotency
-    async with store.write():
-        log_rows = await store.fetch_val(
-            sa.select(sa.func.count())
-            .select_from(channel_log)
-            .where(channel_log.c.created_at < log_cutoff)
-        )
-        await store.execute(channel_log.delete().where(channel_log.c.created_at < log_cutoff))
-        key_rows = await store.fetch_val(
-            sa.select(sa.func.count())
-            .select_from(idempotency_keys)
-            .where(idempotency_keys.c.created_at < key_cutoff)
-        )
-        await store.execute(
-            idempotency_keys.delete().where(idempotency_keys.c.created_at < key_cutoff)
-        )
-    return int(log_rows or 0), int(key_rows or 0)
+async def recent_heads(store: Store, since: datetime) -> dict[str, int]:
+    """The highest seq of each channel with events logged after ``since``.
+
+    One query whatever the number of channels a process holds: the periodic
+    safety net of fan-out (its cost grows with the write rate, not with the
+    channels served).
+    """
+    rows = await store.fetch_all(
+        sa.select(channel_log.c.channel, sa.func.max(channel_log.c.seq).label("seq"))
+        .where(channel_log.c.created_at > since)
+        .group_by(channel_log.c.channel)
+    )
+    return {r["channel"]: int(r["seq"]) for r in rows}
+
+
+async def prune(store: Store, retention: timedelta) -> int:
+    """Delete log rows past the retention (heads are kept: seqs never restart)."""
+    cutoff: datetime = now() - retention
+    old = channel_log.c.created_at < cutoff
+    count = await store.fetch_val(sa.select(sa.func.count()).select_from(channel_log).where(old))
+    await store.execute(channel_log.delete().where(old))
+    return int(count or 0)

@@ -15,6 +15,12 @@ once, in seq order" for each local subscriber:
   subscription's backlog and follow the replay.
 - Each event is encoded once per projection (full, busy block), never once
   per socket, and pushed onto each session's bounded queue.
+- The process itself may *listen* to a channel (account news): listeners get
+  each event in seq order through the same machinery, gap-filling included.
+- The safety net (:meth:`Fanout.check_recent`) reads, in one query whatever the
+  number of channels held, the head of every channel written recently, and
+  catches up any local channel that is behind. It looks back far enough to
+  see every transaction that could still commit since the last check.
 """
 
 from __future__ import annotations
@@ -23,23 +29,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from hub import logs
 from hub.domain.errors import ResyncRequired
-from hub.domain.projection import busy_block, full_view
+from hub.domain.projection import busy_block, sees_in_full
+from hub.domain.times import now, parse_wire_time
 from hub.realtime import channel_log
 from hub.realtime.broker import Broker
 from hub.realtime.channel_log import ChannelEvent
-from hub.service.accounts import User
+from hub.realtime.frames import encode_event
 from hub.storage.store import Store
-from hub.web.metrics import Metrics
-from hub.wire.protocol import encode_event
 
 REPLAY_PAGE = 500
+HEADS_PAGE = 500
+Listener = Callable[[ChannelEvent], None]
 
 
 def _owner(event: ChannelEvent) -> str | None:
@@ -48,19 +55,32 @@ def _owner(event: ChannelEvent) -> str | None:
 
 
 def _sees_full(sub: Subscription, owner: str | None) -> bool:
-    return owner is None or full_view(sub.sees_all, sub.viewer_id, owner)
+    return owner is None or sees_in_full(sub.sees_all, sub.viewer_id, owner)
 
 
 def _epoch(at: str) -> float:
     """The event's commit time (RFC 3339 UTC) as epoch seconds."""
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+    return parse_wire_time(at).timestamp()
+
+
+class Observer(Protocol):
+    """What fan-out reports (the metrics), one sample per event, never per socket."""
+
+    def delivered(self, latency_seconds: float) -> None: ...
+
+    def caught_up(self, events: int) -> None: ...
 
 
 class Subscriber(Protocol):
     """What fan-out needs of a session."""
 
     @property
-    def user(self) -> User: ...
+    def user_id(self) -> str: ...
+
+    @property
+    def sees_all(self) -> bool:
+        """Staff and admins see every appointment in full (decided at hello)."""
+        ...
 
     def push(self, frame: str) -> bool:
         """Queue a frame without waiting; False when the session overflowed."""
@@ -82,12 +102,13 @@ class Subscription:
     live: bool
     backlog: list[ChannelEvent] = field(default_factory=list)
     # Read once here, not per event: who the subscriber is decides its projection.
+    # A role change closes the session (4003), so this cannot go stale for long.
     viewer_id: str = ""
     sees_all: bool = False
 
     def __post_init__(self) -> None:
-        self.viewer_id = self.session.user.id
-        self.sees_all = self.session.user.is_staff
+        self.viewer_id = self.session.user_id
+        self.sees_all = self.session.sees_all
 
 
 @dataclass(eq=False)
@@ -98,17 +119,23 @@ class LocalChannel:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
     catching_up: bool = False
+    listeners: list[Listener] = field(default_factory=list)
 
 
 class Fanout:
-    def __init__(self, store: Store, broker: Broker, backlog_limit: int) -> None:
+    def __init__(
+        self, store: Store, broker: Broker, backlog_limit: int, lookback: timedelta
+    ) -> None:
         self.store = store
         self.broker = broker
         self.backlog_limit = backlog_limit
         self.channels: dict[str, LocalChannel] = {}
         self._tasks: set[asyncio.Task[int]] = set()
         self.delivered_count = 0
-        self.metrics: Metrics | None = None
+        self.observer: Observer | None = None
+        # The safety net: how far back each check looks, and from when.
+        self._lookback = lookback
+        self._checked_at: datetime | None = None
 
     # Subscribing
 
@@ -139,6 +166,15 @@ class Fanout:
                 start = head if since is None else since
                 channel.subs[id(session)] = Subscription(session, start, live=start >= head)
                 return head
+
+    async def listen(self, name: str, listener: Listener) -> None:
+        """Hand this process every event of ``name`` from now on, in order (never undone)."""
+        channel = self.channels.setdefault(name, LocalChannel(name))
+        async with channel.lock:
+            if channel.delivered is None:
+                await self.broker.subscribe(name)
+                channel.delivered = await channel_log.head(self.store, name)
+            channel.listeners.append(listener)
 
     async def _check_since(self, name: str, since: int, head: int) -> None:
         if since > head:
@@ -193,7 +229,7 @@ class Fanout:
             return False
         async with channel.lock:
             channel.subs.pop(id(session), None)
-            if not channel.subs and not channel.closed:
+            if not channel.subs and not channel.listeners and not channel.closed:
                 channel.closed = True
                 self.channels.pop(name, None)
                 await self.broker.unsubscribe(name)
@@ -256,8 +292,8 @@ class Fanout:
             return count
         if count:
             logs.event("catch_up", channel=channel.name, events=count)
-            if self.metrics is not None:
-                self.metrics.catch_ups.observe(count)
+            if self.observer is not None:
+                self.observer.caught_up(count)
         return count
 
     async def catch_up_all(self) -> None:
@@ -265,23 +301,40 @@ class Fanout:
         for channel in list(self.channels.values()):
             self.schedule_catch_up(channel)
 
-    async def check_heads(self) -> None:
-        """Periodic safety net: catch up any channel whose log is ahead."""
+    async def check_recent(self) -> None:
+        """The safety net: catch up every local channel the log shows ahead.
+
+        One query per call, whatever the number of channels: the heads of the
+        channels written since the last check, looking back far enough for any
+        transaction that could commit late. After a failed check (a database
+        outage), the next one reads the head of every local channel instead.
+        """
+        started, since = now(), self._checked_at
+        self._checked_at = None  # until this check succeeds
+        if since is None:
+            heads = await self._all_heads()
+        else:
+            heads = await channel_log.recent_heads(self.store, since - self._lookback)
+        self._checked_at = started
+        for name, seq in heads.items():
+            channel = self.channels.get(name)
+            if channel and channel.delivered is not None and seq > channel.delivered:
+                self.schedule_catch_up(channel)
+
+    async def _all_heads(self) -> dict[str, int]:
         names = [n for n, c in self.channels.items() if c.delivered is not None]
-        for start in range(0, len(names), 500):
-            chunk = names[start : start + 500]
-            heads = await channel_log.heads(self.store, chunk)
-            for name in chunk:
-                channel = self.channels.get(name)
-                if (
-                    channel
-                    and channel.delivered is not None
-                    and heads.get(name, 0) > channel.delivered
-                ):
-                    self.schedule_catch_up(channel)
+        heads: dict[str, int] = {}
+        for start in range(0, len(names), HEADS_PAGE):
+            heads.update(await channel_log.heads(self.store, names[start : start + HEADS_PAGE]))
+        return heads
 
     def _deliver(self, channel: LocalChannel, event: ChannelEvent) -> None:
         channel.delivered = event.seq
+        for listener in channel.listeners:
+            try:
+                listener(event)
+            except Exception as exc:  # one listener's bug must not stop delivery
+                logs.event("listener_failed", logging.ERROR, channel=channel.name, error=repr(exc))
         full: str | None = None
         busy: str | None = None
         owner = _owner(event)
@@ -309,8 +362,8 @@ class Fanout:
             sub.session.push(frame)
             sent += 1
         self.delivered_count += sent
-        if self.metrics is not None:  # one sample per event, never per socket
-            self.metrics.delivery_latency.observe(max(0.0, time.time() - _epoch(event.at)))
+        if self.observer is not None:  # one sample per event, never per socket
+            self.observer.delivered(max(0.0, time.time() - _epoch(event.at)))
 
     @staticmethod
     def _frame(event: ChannelEvent, sub: Subscription) -> str:

@@ -1,17 +1,18 @@
 """Accounts and sign-in: users, passwords, token pairs, revocation.
 
-Both transports use this one service: the REST auth routes, and the socket
-session for ``hello`` / ``auth.refresh``.
+Both transports use this one service. A sign-in (one login, and every token
+descended from it) is a row in the database; logout, refresh-token reuse, a
+password change and deactivation revoke sign-ins there, in the transaction
+that makes the change, with account news (:mod:`hub.realtime.account_news`)
+that closes the affected live sockets on every process.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
-
-import sqlalchemy as sa
 
 from hub.domain.errors import (
     AlreadyExists,
@@ -21,7 +22,11 @@ from hub.domain.errors import (
     RateLimited,
     Unauthorized,
 )
-from hub.realtime import channel_log
+from hub.domain.model import Role, User, user_channel
+from hub.domain.times import now
+from hub.realtime import account_news, channel_log
+from hub.realtime.account_news import ACCOUNTS_CHANNEL
+from hub.service.access import Identity, current, require_admin, require_staff
 from hub.service.credentials import (
     AccessClaims,
     AccessTokens,
@@ -29,248 +34,244 @@ from hub.service.credentials import (
     new_refresh_token,
     token_digest,
 )
+from hub.service.unit_of_work import Publisher, Work, unit_of_work
 from hub.settings import Settings
-from hub.storage.store import Store, now, utc
-from hub.storage.tables import users
-from hub.storage.tokens import ClaimResult, RefreshRecord, TokenStore
-from hub.wire.schema import format_time
+from hub.storage.store import Duplicate, Store
+from hub.storage.throttle import Throttle
+from hub.storage.users import Users
 
-ROLES = ("user", "staff", "admin")
 INVALID_LOGIN = "wrong email or password"
 
 
 @dataclass(frozen=True)
-class User:
-    id: str
-    email: str
-    full_name: str
-    role: str
-    is_active: bool
-    created_at: str
-
-    @property
-    def is_staff(self) -> bool:
-        """Staff and admins share the staff powers of the protocol."""
-        return self.role in ("staff", "admin")
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "email": self.email,
-            "full_name": self.full_name,
-            "role": self.role,
-            "is_active": self.is_active,
-            "created_at": self.created_at,
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
         }
 
 
-def user_from_row(row: Any) -> User:
-    return User(
-        id=row["id"],
-        email=row["email"],
-        full_name=row["full_name"],
-        role=row["role"],
-        is_active=bool(row["is_active"]),
-        created_at=format_time(utc(row["created_at"])),
-    )
-
-
-class Accounts:
-    def __init__(self, settings: Settings, store: Store, tokens: TokenStore) -> None:
+class AccountService:
+    def __init__(
+        self, settings: Settings, store: Store, throttle: Throttle, publisher: Publisher
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.tokens = tokens
+        self.users = Users(store)
+        self.throttle = throttle
+        self.publisher = publisher
         self.passwords = Passwords(settings)
         self.access = AccessTokens(settings)
 
-    # Users
+    # Who is calling
 
-    async def get(self, user_id: str) -> User:
-        row = await self.store.fetch_one(users.select().where(users.c.id == user_id))
-        if row is None:
-            raise NotFound("no such user", {"user_id": user_id})
-        return user_from_row(row)
-
-    async def _row_by_email(self, email: str) -> Any:
-        query = users.select().where(sa.func.lower(users.c.email) == email.lower())
-        return await self.store.fetch_one(query)
-
-    async def register(self, email: str, password: str, full_name: str, role: str = "user") -> User:
-        if await self._row_by_email(email) is not None:
-            raise AlreadyExists("an account with that email exists", {"field": "email"})
-        password_hash = await self.passwords.hash(password)
-        user_id = str(uuid.uuid4())
-        stamp = now()
-        try:
-            async with self.store.write():
-                await self.store.execute(
-                    users.insert().values(
-                        id=user_id,
-                        email=email,
-                        full_name=full_name.strip(),
-                        password_hash=password_hash,
-                        role=role,
-                        is_active=True,
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
-                )
-                await channel_log.create_channel(self.store, f"user:{user_id}")
-        except Exception as exc:
-            # Two registrations of one email racing: the unique index decides.
-            if _is_unique_violation(exc):
-                raise AlreadyExists(
-                    "an account with that email exists", {"field": "email"}
-                ) from exc
-            raise
-        return await self.get(user_id)
-
-    async def list(self, query: str | None = None, limit: int = 200) -> list[User]:
-        select = users.select().order_by(users.c.email).limit(limit)
-        if query:
-            pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-            select = select.where(
-                sa.or_(
-                    sa.func.lower(users.c.email).like(pattern),
-                    sa.func.lower(users.c.full_name).like(pattern),
-                )
-            )
-        return [user_from_row(r) for r in await self.store.fetch_all(select)]
-
-    async def update_profile(self, user: User, full_name: str | None, password: str | None) -> User:
-        values: dict[str, Any] = {"updated_at": now()}
-        if full_name is not None:
-            values["full_name"] = full_name.strip()
-        if password is not None:
-            values["password_hash"] = await self.passwords.hash(password)
-        async with self.store.write():
-            await self.store.execute(users.update().where(users.c.id == user.id).values(**values))
-        return await self.get(user.id)
-
-    async def set_role_and_activity(
-        self, user_id: str, role: str | None, is_active: bool | None
-    ) -> User:
-        """Admin change of a user; deactivation revokes their refresh tokens."""
-        await self.get(user_id)
-        values: dict[str, Any] = {"updated_at": now()}
-        if role is not None:
-            values["role"] = role
-        if is_active is not None:
-            values["is_active"] = is_active
-        async with self.store.write():
-            await self.store.execute(users.update().where(users.c.id == user_id).values(**values))
-        if is_active is False:
-            await self.tokens.revoke_user(user_id)
-        return await self.get(user_id)
-
-    async def create_admin(self, email: str, password: str | None, full_name: str) -> User:
-        """Create an admin, or promote the existing account with that email."""
-        row = await self._row_by_email(email)
-        if row is None:
-            if not password:
-                raise BadRequest("a password is needed to create an account", field="password")
-            return await self.register(email, password, full_name, role="admin")
-        return await self.set_role_and_activity(row["id"], "admin", True)
-
-    # Sign-in
-
-    async def login(self, email: str, password: str, ip: str | None = None) -> dict[str, Any]:
-        """Sign in; failures are throttled per email and per client address."""
-        window = self.settings.login_failure_window_seconds
-        failure_keys = [("email:" + email.lower(), self.settings.login_max_failures)]
-        if ip:
-            failure_keys.append(("ip:" + ip, self.settings.login_max_failures_per_ip))
-        for key, limit in failure_keys:
-            count, remaining = await self.tokens.failures(key)
-            if count >= limit:
-                raise RateLimited(
-                    "too many failed sign-ins; wait and try again",
-                    retry_after_ms=max(1, int(remaining * 1000)),
-                )
-        row = await self._row_by_email(email)
-        stored_hash = row["password_hash"] if row is not None else None
-        # Verified even for an unknown email, against a dummy hash: same cost.
-        if not await self.passwords.verify(stored_hash, password) or row is None:
-            for key, _ in failure_keys:
-                await self.tokens.add_failure(key, window)
-            raise Unauthorized(INVALID_LOGIN)
-        if not row["is_active"]:
-            raise Unauthorized("this account is deactivated")
-        await self.tokens.clear_failures(failure_keys[0][0])
-        if self.passwords.needs_rehash(stored_hash or ""):
-            await self._rehash(row["id"], password)
-        return await self.issue_pair(user_from_row(row), family=uuid.uuid4().hex)
-
-    async def _rehash(self, user_id: str, password: str) -> None:
-        new_hash = await self.passwords.hash(password)
-        async with self.store.write():
-            await self.store.execute(
-                users.update().where(users.c.id == user_id).values(password_hash=new_hash)
-            )
-
-    async def issue_pair(self, user: User, family: str) -> dict[str, Any]:
-        access_token, _ = self.access.issue(user.id, user.role, family)
-        refresh_token = new_refresh_token()
-        expires_at = time.time() + self.settings.refresh_token_expire_days * 86400
-        await self.tokens.save_refresh(
-            token_digest(refresh_token), RefreshRecord(user.id, family, expires_at)
-        )
-        return {
-            "access_token": access_token,
-            "refresh_token": refresh_token,
-            "token_type": "bearer",
-            "expires_in": int(self.access.lifetime_seconds),
-        }
-
-    async def refresh(self, refresh_token: str) -> dict[str, Any]:
-        """Rotate a refresh token; a reused one revokes its whole family."""
-        result, record = await self.tokens.claim_refresh(token_digest(refresh_token))
-        if result == ClaimResult.REUSED and record is not None:
-            await self.tokens.revoke_family(record.family, record.user_id)
-            raise Unauthorized("refresh token reused; every session of that sign-in is revoked")
-        if result != ClaimResult.OK or record is None:
-            raise Unauthorized("the refresh token is invalid, expired or revoked")
-        user = await self.get(record.user_id)
-        if not user.is_active:
-            raise Unauthorized("this account is deactivated")
-        return await self.issue_pair(user, family=record.family)
-
-    async def logout(self, claims: AccessClaims, refresh_token: str | None) -> None:
-        await self.tokens.revoke_access(claims.jti, claims.expires_at)
-        if refresh_token:
-            _, record = await self.tokens.claim_refresh(token_digest(refresh_token))
-            if record is not None and record.user_id == claims.user_id:
-                await self.tokens.revoke_family(record.family, record.user_id)
-
-    async def authenticate(self, token: str) -> tuple[AccessClaims, User]:
-        """The claims and the current user behind an access token.
+    async def authenticate(self, token: str) -> tuple[AccessClaims, Identity, User]:
+        """The claims, identity and current user behind an access token.
 
         Raises:
             Unauthorized: invalid, expired or revoked token, or inactive user.
         """
         claims = self.access.decode(token)
-        if await self.tokens.is_access_revoked(claims.jti, claims.family):
-            raise Unauthorized("the access token has been revoked")
+        identity = Identity(claims.user_id, claims.sign_in_id)
+        return claims, identity, await current(self.users, identity)
+
+    async def me(self, identity: Identity) -> User:
+        return await current(self.users, identity)
+
+    # Accounts
+
+    async def register(
+        self, email: str, password: str, full_name: str, role: Role = Role.USER
+    ) -> User:
+        if await self.users.credentials(email) is not None:
+            raise AlreadyExists("an account with that email exists", {"field": "email"})
+        password_hash = await self.passwords.hash(password)
+        user = User(str(uuid.uuid4()), email, full_name.strip(), role, True, now())
         try:
-            user = await self.get(claims.user_id)
-        except NotFound:
-            raise Unauthorized("the access token names no user") from None
-        if not user.is_active:
+            async with self.store.write():
+                await self.users.insert(user, password_hash)
+                await channel_log.create_channel(self.store, user_channel(user.id))
+        except Duplicate as exc:  # two registrations of one email raced: the index decides
+            raise AlreadyExists("an account with that email exists", {"field": "email"}) from exc
+        return user
+
+    async def get(self, identity: Identity, user_id: str) -> User:
+        require_admin(await current(self.users, identity))
+        return await self._existing(user_id)
+
+    async def search(
+        self, identity: Identity, query: str | None, admin_only: bool = False
+    ) -> list[User]:
+        """Find users by email or name: staff may (the socket), or admins only (REST)."""
+        actor = await current(self.users, identity)
+        (require_admin if admin_only else require_staff)(actor)
+        return await self.users.search(query)
+
+    async def update_profile(
+        self, identity: Identity, full_name: str | None, password: str | None
+    ) -> User:
+        """Change one's own name or password; a new password revokes every other sign-in."""
+        await current(self.users, identity)
+        values: dict[str, Any] = {}
+        if full_name is not None:
+            values["full_name"] = full_name.strip()
+        if password is not None:
+            values["password_hash"] = await self.passwords.hash(password)
+        async with unit_of_work(self.store, self.publisher) as work:
+            user = await current(self.users, identity)
+            await self.users.update(user.id, now(), **values)
+            if password is not None:
+                await self._revoke(work, user.id, "password_changed", sparing=identity.sign_in_id)
+        return await self._existing(identity.user_id)
+
+    async def update_user(
+        self, identity: Identity, user_id: str, role: Role | None, is_active: bool | None
+    ) -> User:
+        """An admin changes a role or deactivates; never leaves the hub without an admin."""
+        async with unit_of_work(self.store, self.publisher) as work:
+            actor = await current(self.users, identity)
+            require_admin(actor)
+            if user_id == actor.id and is_active is False:
+                raise BadRequest("admins cannot deactivate themselves", field="is_active")
+            await self._change(work, await self._existing(user_id), role, is_active)
+        return await self._existing(user_id)
+
+    async def create_admin(self, email: str, password: str | None, full_name: str) -> User:
+        """Create an admin, or promote the account with that email (and reset its password)."""
+        found = await self.users.credentials(email)
+        if found is None:
+            if not password:
+                raise BadRequest("a password is needed to create an account", field="password")
+            return await self.register(email, password, full_name, role=Role.ADMIN)
+        password_hash = None if password is None else await self.passwords.hash(password)
+        async with unit_of_work(self.store, self.publisher) as work:
+            user = found.user
+            await self._change(work, user, Role.ADMIN, True)
+            if password_hash is not None:
+                await self.users.update(user.id, now(), password_hash=password_hash)
+                await self._revoke(work, user.id, "password_reset")
+        return await self._existing(found.user.id)
+
+    async def _change(
+        self, work: Work, user: User, role: Role | None, is_active: bool | None
+    ) -> None:
+        demoted = role is not None and role is not Role.ADMIN and user.is_admin
+        deactivated = is_active is False and user.is_active
+        if demoted or (deactivated and user.is_admin):
+            admins = await self.users.lock_active_admins()
+            if admins == [user.id]:
+                raise Forbidden("this is the last active admin: make another admin first")
+        values: dict[str, Any] = {}
+        if role is not None:
+            values["role"] = role
+        if is_active is not None:
+            values["is_active"] = is_active
+        await self.users.update(user.id, now(), **values)
+        if deactivated:
+            await self._revoke(work, user.id, "deactivated")
+        if role is not None and role is not user.role:
+            await work.append(
+                ACCOUNTS_CHANNEL,
+                account_news.ROLE_CHANGED,
+                account_news.role_changed(user.id, role.value),
+            )
+
+    async def _existing(self, user_id: str) -> User:
+        user = await self.users.get(user_id)
+        if user is None:
+            raise NotFound("no such user", {"user_id": user_id})
+        return user
+
+    # Sign-in
+
+    async def login(self, email: str, password: str, address: str | None = None) -> TokenPair:
+        """Sign in; failures are throttled per email and per client address."""
+        keys = [("email:" + email.lower(), self.settings.login_max_failures)]
+        if address:
+            keys.append(("ip:" + address, self.settings.login_max_failures_per_ip))
+        for key, limit in keys:
+            count, remaining = await self.throttle.failures(key)
+            if count >= limit:
+                raise RateLimited(
+                    "too many failed sign-ins; wait and try again",
+                    retry_after_ms=max(1, int(remaining * 1000)),
+                )
+        found = await self.users.credentials(email)
+        stored = found.password_hash if found is not None else None
+        # Verified even for an unknown email, against a dummy hash: same cost.
+        if not await self.passwords.verify(stored, password) or found is None:
+            for key, _ in keys:
+                await self.throttle.add_failure(key, self.settings.login_failure_window_seconds)
+            raise Unauthorized(INVALID_LOGIN)
+        if not found.user.is_active:
             raise Unauthorized("this account is deactivated")
-        return claims, user
+        await self.throttle.clear(keys[0][0])
+        if self.passwords.needs_rehash(found.password_hash):
+            await self._rehash(found.user.id, password)
+        sign_in_id = uuid.uuid4().hex
+        async with self.store.write():
+            await self.users.add_sign_in(sign_in_id, found.user.id, now())
+            return await self._pair(found.user, sign_in_id)
 
+    async def _rehash(self, user_id: str, password: str) -> None:
+        new_hash = await self.passwords.hash(password)
+        async with self.store.write():
+            await self.users.update(user_id, now(), password_hash=new_hash)
 
-def require_admin(user: User) -> None:
-    if user.role != "admin":
-        raise Forbidden("only admins may do this")
+    async def _pair(self, user: User, sign_in_id: str) -> TokenPair:
+        """A new access and refresh token of a sign-in (inside a write transaction)."""
+        access_token, _ = self.access.issue(user.id, user.role.value, sign_in_id)
+        refresh_token = new_refresh_token()
+        lifetime = timedelta(days=self.settings.refresh_token_expire_days)
+        await self.users.add_refresh(token_digest(refresh_token), sign_in_id, now() + lifetime)
+        return TokenPair(access_token, refresh_token, int(self.access.lifetime_seconds))
 
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate a refresh token; a reused one revokes its whole sign-in."""
+        pair: TokenPair | None = None
+        async with unit_of_work(self.store, self.publisher) as work:
+            claim = await self.users.claim_refresh(token_digest(refresh_token), now())
+            if claim is None or claim.expired or claim.revoked:
+                raise Unauthorized("the refresh token is invalid, expired or revoked")
+            if claim.fresh:
+                user = await current(self.users, Identity(claim.user_id, claim.sign_in_id))
+                pair = await self._pair(user, claim.sign_in_id)
+            else:
+                await self._revoke(work, claim.user_id, "refresh_reuse", only=claim.sign_in_id)
+        if pair is None:  # raised after the commit: the revocation must stand
+            raise Unauthorized("refresh token reused; every token of that sign-in is revoked")
+        return pair
 
-def require_staff(user: User) -> None:
-    if not user.is_staff:
-        raise Forbidden("only staff and admins may do this")
+    async def logout(self, identity: Identity, everywhere: bool = False) -> None:
+        """Revoke the caller's sign-in (its refresh tokens and access tokens), or all."""
+        async with unit_of_work(self.store, self.publisher) as work:
+            await current(self.users, identity)
+            only = None if everywhere else identity.sign_in_id
+            await self._revoke(work, identity.user_id, "logout", only=only)
 
+    async def _revoke(
+        self,
+        work: Work,
+        user_id: str,
+        reason: str,
+        only: str | None = None,
+        sparing: str | None = None,
+    ) -> None:
+        ids = await self.users.revoke_sign_ins(user_id, now(), only=only, sparing=sparing)
+        if ids:
+            await work.append(
+                ACCOUNTS_CHANNEL, account_news.REVOKED, account_news.revoked(user_id, ids, reason)
+            )
 
-def _is_unique_violation(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    text = str(exc).lower()
-    return name == "UniqueViolationError" or "unique constraint failed" in text
+    async def prune(self) -> int:
+        """Forget refresh tokens long expired, and sign-ins left with none."""
+        cutoff = now() - timedelta(days=1)
+        async with self.store.write():
+            return await self.users.prune(cutoff)

@@ -1,161 +1,82 @@
 """The one booking service: every appointment change, from any transport.
 
-Each change is one transaction: lock the calendar row, check the rules,
-write, append one event per channel it touches (the calendar's and its
-client's), commit. The database refuses overlaps on its own (exclusion
-constraint / triggers), and that refusal becomes ``slot_taken``. Callers
-publish the returned events only after the commit.
+Each change is one unit of work: check who is acting (the account as it is
+now), lock the calendar row, check the rules, write, append one event per
+channel it touches (the calendar's and its client's), commit, publish. The
+database refuses overlaps on its own (exclusion constraint / triggers); the
+store reports that as :class:`~hub.storage.store.Overlap`, which becomes
+``slot_taken`` here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from hub.domain.availability import Interval, check_bookable
+from hub.domain import rules
 from hub.domain.errors import (
     BadRequest,
     Forbidden,
     InvalidTransition,
     NotFound,
-    OutsideAvailability,
     SlotTaken,
     VersionConflict,
 )
-from hub.domain.projection import project
-from hub.realtime import channel_log
-from hub.service.accounts import User
-from hub.service.calendars import Calendar, Calendars, calendar_channel, user_channel
-from hub.settings import Settings
-from hub.storage.store import Store, now, statement, utc
-from hub.storage.tables import Timestamp, appointments, idempotency_keys, users
-from hub.wire.schema import format_time
-
-ACTIVE = ("pending", "confirmed")
-# Pending or confirmed time of a calendar overlapping [lower, upper).
-_NEARBY = statement(
-    "SELECT id, starts_at, ends_at FROM appointments WHERE calendar_id = :calendar_id"
-    " AND status IN ('pending', 'confirmed') AND starts_at < :upper AND ends_at > :lower",
-    upper=Timestamp,
-    lower=Timestamp,
-).columns(id=sa.String, starts_at=Timestamp, ends_at=Timestamp)
-_INSERT = statement(
-    "INSERT INTO appointments (id, calendar_id, client_id, title, notes, starts_at, ends_at,"
-    " status, version, created_by, created_at, updated_at, kind) VALUES (:id, :calendar_id,"
-    " :client_id, :title, :notes, :starts_at, :ends_at, :status, :version, :created_by,"
-    " :created_at, :updated_at, :kind)",
-    starts_at=Timestamp,
-    ends_at=Timestamp,
-    created_at=Timestamp,
-    updated_at=Timestamp,
+from hub.domain.model import (
+    Appointment,
+    Calendar,
+    Kind,
+    Status,
+    User,
+    calendar_channel,
+    user_channel,
 )
-TRANSITIONS = {
-    "pending": {"confirmed", "cancelled"},
-    "confirmed": {"cancelled", "completed", "no_show"},
-}
+from hub.domain.times import format_time, now
+from hub.service.access import Identity, current, require_staff
+from hub.service.unit_of_work import Publisher, Work, unit_of_work
+from hub.settings import Settings
+from hub.storage.appointments import Appointments
+from hub.storage.calendars import Calendars
+from hub.storage.store import Duplicate, Overlap, Store
+from hub.storage.users import Users
 
 
-@dataclass
-class Outcome:
-    """A committed change: the appointment after it and the events to publish."""
+@dataclass(frozen=True)
+class Written:
+    """A committed change: the appointment after it, and the seq of each channel touched."""
 
-    appointment: dict[str, Any]
-    events: list[channel_log.ChannelEvent] = field(default_factory=list)
-
-    @property
-    def seqs(self) -> dict[str, int]:
-        return {e.channel: e.seq for e in self.events}
+    appointment: Appointment
+    seqs: dict[str, int]
 
 
-def appointment_from_row(row: Any) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "calendar_id": row["calendar_id"],
-        "client_id": row["client_id"],
-        "title": row["title"],
-        "notes": row["notes"],
-        "starts_at": format_time(utc(row["starts_at"])),
-        "ends_at": format_time(utc(row["ends_at"])),
-        "status": row["status"],
-        "version": int(row["version"]),
-        "created_by": row["created_by"],
-        "created_at": format_time(utc(row["created_at"])),
-        "updated_at": format_time(utc(row["updated_at"])),
-        "kind": row["kind"],
-    }
-
-
-def _is_overlap_violation(exc: BaseException) -> bool:
-    return type(exc).__name__ == "ExclusionViolationError" or "appointments_overlap" in str(exc)
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    return type(exc).__name__ == "UniqueViolationError" or "UNIQUE constraint failed" in str(exc)
-
-
-class Booking:
-    def __init__(self, settings: Settings, store: Store, calendars: Calendars) -> None:
+class BookingService:
+    def __init__(self, settings: Settings, store: Store, publisher: Publisher) -> None:
         self.settings = settings
         self.store = store
-        self.calendars = calendars
-
-    # Reading
-
-    async def _row(self, appointment_id: str) -> Any:
-        row = await self.store.fetch_one(
-            appointments.select().where(appointments.c.id == appointment_id)
-        )
-        if row is None:
-            raise NotFound("no such appointment", {"appointment_id": appointment_id})
-        return row
-
-    async def get(self, viewer: User, appointment_id: str) -> dict[str, Any]:
-        """One appointment as the viewer may see it (busy block for others)."""
-        return project(viewer, appointment_from_row(await self._row(appointment_id)))
-
-    async def overlapping(
-        self, column: sa.Column[Any], key: str, start: datetime | None, end: datetime | None
-    ) -> list[dict[str, Any]]:
-        query = appointments.select().where(column == key).order_by(appointments.c.starts_at)
-        if column is appointments.c.client_id:  # a block is nobody's appointment
-            query = query.where(appointments.c.kind == "appointment")
-        if end is not None:
-            query = query.where(appointments.c.starts_at < end)
-        if start is not None:
-            query = query.where(appointments.c.ends_at > start)
-        return [appointment_from_row(r) for r in await self.store.fetch_all(query)]
-
-    async def busy(self, calendar_id: str, start: datetime, end: datetime) -> list[Interval]:
-        """Pending and confirmed time of a calendar overlapping [start, end)."""
-        rows = await self.store.fetch_all(
-            sa.select(appointments.c.starts_at, appointments.c.ends_at).where(
-                appointments.c.calendar_id == calendar_id,
-                appointments.c.status.in_(ACTIVE),
-                appointments.c.starts_at < end,
-                appointments.c.ends_at > start,
-            )
-        )
-        return [Interval(utc(r["starts_at"]), utc(r["ends_at"])) for r in rows]
+        self.publisher = publisher
+        self.users = Users(store)
+        self.calendars = Calendars(store)
+        self.appointments = Appointments(store)
 
     # Writing
 
-    async def create(self, actor: User, data: dict[str, Any]) -> Outcome:
-        client_id = data.get("client_id", actor.id)
-        if client_id != actor.id and not actor.is_staff:
-            raise Forbidden("only staff may book for another client")
+    async def create(self, identity: Identity, data: dict[str, Any]) -> Written:
         starts_at, ends_at = data["starts_at"], data["ends_at"]
-        self._check_times(starts_at, ends_at)
+        rules.check_length(self.settings, starts_at, ends_at)
         key = data.get("idempotency_key")
-        fingerprint = _fingerprint(data, client_id)
         try:
-            async with self.store.write():
-                calendar = await self.calendars.get(data["calendar_id"], lock=True)
+            async with unit_of_work(self.store, self.publisher) as work:
+                actor = await current(self.users, identity)
+                client_id = data.get("client_id", actor.id)
+                if client_id != actor.id and not actor.is_staff:
+                    raise Forbidden("only staff may book for another client")
+                fingerprint = _fingerprint(data, client_id)
+                calendar = await self._locked(data["calendar_id"])
                 if key is not None:
                     earlier = await self._replay(actor, key, fingerprint)
                     if earlier is not None:
@@ -166,230 +87,191 @@ class Booking:
                     await self._check_client(client_id)
                 await self._check_rules(actor, calendar, starts_at, ends_at, None)
                 stamp = now()
-                row = {
-                    "id": str(uuid.uuid4()),
-                    "calendar_id": calendar.id,
-                    "client_id": client_id,
-                    "title": data["title"].strip(),
-                    "notes": data.get("notes", ""),
-                    "starts_at": starts_at,
-                    "ends_at": ends_at,
-                    "status": "confirmed" if actor.is_staff else "pending",
-                    "version": 1,
-                    "created_by": actor.id,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                    "kind": "appointment",
-                }
-                await self.store.execute(_INSERT.bindparams(**row))
+                appointment = Appointment(
+                    id=str(uuid.uuid4()),
+                    calendar_id=calendar.id,
+                    client_id=client_id,
+                    title=data["title"].strip(),
+                    notes=data.get("notes", ""),
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    status=Status.CONFIRMED if actor.is_staff else Status.PENDING,
+                    version=1,
+                    created_by=actor.id,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+                await self.appointments.insert(appointment)
                 if key is not None:
-                    await self.store.execute(
-                        idempotency_keys.insert().values(
-                            user_id=actor.id,
-                            key=key,
-                            request_hash=fingerprint,
-                            appointment_id=row["id"],
-                            created_at=stamp,
-                        )
+                    await self.appointments.remember(
+                        actor.id, key, fingerprint, appointment.id, stamp
                     )
-                return await self._record(row["id"], "appointment.created", row)
-        except Exception as exc:
-            if _is_overlap_violation(exc):
-                raise SlotTaken("that time overlaps another appointment") from exc
-            if key is not None and _is_unique_violation(exc):
-                # The same key raced in on another calendar's lock: answer as a retry.
-                earlier = await self._replay(actor, key, fingerprint)
-                if earlier is not None:
-                    return earlier
-            raise
+                return await _record(work, appointment, "appointment.created")
+        except Overlap as exc:
+            raise SlotTaken("that time overlaps another appointment") from exc
+        except Duplicate:
+            # The same key raced in on another calendar's lock: answer as a retry.
+            earlier = await self._replay_after_race(identity, data, key)
+            if earlier is None:
+                raise
+            return earlier
 
-    async def update(self, actor: User, data: dict[str, Any]) -> Outcome:
-        existing = await self._row(data["appointment_id"])
-        self._check_owner(actor, existing)
+    async def update(self, identity: Identity, data: dict[str, Any]) -> Written:
         try:
-            async with self.store.write():
-                calendar = await self.calendars.get(existing["calendar_id"], lock=True)
-                current = await self._current(actor, data["appointment_id"], data.get("version"))
-                if current["status"] not in ACTIVE:
-                    raise InvalidTransition(f"a {current['status']} appointment cannot be changed")
-                starts_at = data.get("starts_at", utc(current["starts_at"]))
-                ends_at = data.get("ends_at", utc(current["ends_at"]))
-                values: dict[str, Any] = {}
+            async with unit_of_work(self.store, self.publisher) as work:
+                actor, before, calendar = await self._target(identity, data)
+                if not before.status.is_active:
+                    raise InvalidTransition(
+                        f"a {before.status.value} appointment cannot be changed"
+                    )
+                changes: dict[str, Any] = {}
                 if "starts_at" in data or "ends_at" in data:
-                    self._check_times(starts_at, ends_at)
-                    await self._check_rules(actor, calendar, starts_at, ends_at, current["id"])
-                    values.update(starts_at=starts_at, ends_at=ends_at)
+                    starts_at = data.get("starts_at", before.starts_at)
+                    ends_at = data.get("ends_at", before.ends_at)
+                    rules.check_length(self.settings, starts_at, ends_at)
+                    await self._check_rules(actor, calendar, starts_at, ends_at, before.id)
+                    changes.update(starts_at=starts_at, ends_at=ends_at)
                 if "title" in data:
-                    values["title"] = data["title"].strip()
+                    changes["title"] = data["title"].strip()
                 if "notes" in data:
-                    values["notes"] = data["notes"]
-                await self._write(current, values)
-                return await self._record(current["id"], "appointment.updated")
-        except Exception as exc:
-            if _is_overlap_violation(exc):
-                raise SlotTaken("that time overlaps another appointment") from exc
-            raise
+                    changes["notes"] = data["notes"]
+                after = await self._replace(before, changes)
+                return await _record(work, after, "appointment.updated")
+        except Overlap as exc:
+            raise SlotTaken("that time overlaps another appointment") from exc
 
-    async def cancel(self, actor: User, data: dict[str, Any]) -> Outcome:
-        return await self._transition(actor, data, "cancelled", "appointment.cancelled")
+    async def cancel(self, identity: Identity, data: dict[str, Any]) -> Written:
+        return await self._transition(identity, data, Status.CANCELLED, "appointment.cancelled")
 
-    async def set_status(self, actor: User, data: dict[str, Any]) -> Outcome:
-        if not actor.is_staff:
-            raise Forbidden("only staff may set an appointment's status")
-        return await self._transition(actor, data, data["status"], "appointment.status_changed")
+    async def set_status(self, identity: Identity, data: dict[str, Any]) -> Written:
+        return await self._transition(
+            identity, data, Status(data["status"]), "appointment.status_changed", staff_only=True
+        )
 
     async def _transition(
-        self, actor: User, data: dict[str, Any], status: str, event: str
-    ) -> Outcome:
-        existing = await self._row(data["appointment_id"])
-        self._check_owner(actor, existing)
-        try:
-            async with self.store.write():
-                await self.calendars.get(existing["calendar_id"], lock=True)
-                current = await self._current(actor, data["appointment_id"], data.get("version"))
-                if status not in TRANSITIONS.get(current["status"], set()):
-                    raise InvalidTransition(
-                        f"cannot go from {current['status']} to {status}",
-                        {"from": current["status"], "to": status},
-                    )
-                await self._write(current, {"status": status})
-                return await self._record(current["id"], event)
-        except Exception as exc:
-            # Re-activating can only come from pending/confirmed, which never
-            # overlap; kept so that no database refusal leaks as `internal`.
-            if _is_overlap_violation(exc):
-                raise SlotTaken("that time overlaps another appointment") from exc
-            raise
+        self,
+        identity: Identity,
+        data: dict[str, Any],
+        status: Status,
+        event: str,
+        staff_only: bool = False,
+    ) -> Written:
+        async with unit_of_work(self.store, self.publisher) as work:
+            _, before, _ = await self._target(identity, data, staff_only=staff_only)
+            rules.check_transition(before, status, now())
+            after = await self._replace(before, {"status": status})
+            return await _record(work, after, event)
 
-    async def block(self, actor: User, data: dict[str, Any]) -> Outcome:
+    async def block(self, identity: Identity, data: dict[str, Any]) -> Written:
         """Time off: busy time on a calendar, refused where it would overlap anything."""
-        self._check_times(data["starts_at"], data["ends_at"], limits=False)
+        starts_at, ends_at = data["starts_at"], data["ends_at"]
+        rules.check_order(starts_at, ends_at)  # a block may last days (a holiday)
         try:
-            async with self.store.write():
-                calendar = await self.calendars.get(data["calendar_id"], lock=True)
-                await self._check_rules(actor, calendar, data["starts_at"], data["ends_at"], None)
+            async with unit_of_work(self.store, self.publisher) as work:
+                actor = await current(self.users, identity)
+                require_staff(actor)
+                calendar = await self._locked(data["calendar_id"])
+                await self._check_rules(actor, calendar, starts_at, ends_at, None)
                 stamp = now()
-                block_id = str(uuid.uuid4())
-                await self.store.execute(
-                    appointments.insert().values(
-                        id=block_id,
-                        calendar_id=calendar.id,
-                        client_id=actor.id,
-                        title=data.get("reason", "") or "Time off",
-                        notes="",
-                        starts_at=data["starts_at"],
-                        ends_at=data["ends_at"],
-                        status="confirmed",
-                        version=1,
-                        created_by=actor.id,
-                        created_at=stamp,
-                        updated_at=stamp,
-                        kind="block",
-                    )
+                block = Appointment(
+                    id=str(uuid.uuid4()),
+                    calendar_id=calendar.id,
+                    client_id=actor.id,
+                    title=data.get("reason", "") or "Time off",
+                    notes="",
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    status=Status.CONFIRMED,
+                    version=1,
+                    created_by=actor.id,
+                    created_at=stamp,
+                    updated_at=stamp,
+                    kind=Kind.BLOCK,
                 )
-                return await self._record(block_id, "appointment.created")
-        except Exception as exc:
-            if _is_overlap_violation(exc):
-                raise SlotTaken("that time overlaps an appointment or block") from exc
-            raise
+                await self.appointments.insert(block)
+                return await _record(work, block, "appointment.created")
+        except Overlap as exc:
+            raise SlotTaken("that time overlaps an appointment or block") from exc
 
-    async def unblock(self, actor: User, data: dict[str, Any]) -> Outcome:
-        existing = await self._row(data["block_id"])
-        if existing["kind"] != "block":
-            raise BadRequest("that is an appointment, not a block", field="block_id")
-        async with self.store.write():
-            await self.calendars.get(existing["calendar_id"], lock=True)
-            current = await self._row(data["block_id"])
-            if current["status"] == "cancelled":
+    async def unblock(self, identity: Identity, data: dict[str, Any]) -> Written:
+        async with unit_of_work(self.store, self.publisher) as work:
+            require_staff(await current(self.users, identity))
+            block = await self._existing(data["block_id"])
+            if not block.is_block:
+                raise BadRequest("that is an appointment, not a block", field="block_id")
+            await self._locked(block.calendar_id)
+            block = await self._existing(block.id)
+            if block.status is Status.CANCELLED:
                 raise InvalidTransition("this block was already removed")
-            await self._write(current, {"status": "cancelled"})
-            return await self._record(current["id"], "appointment.cancelled")
+            after = await self._replace(block, {"status": Status.CANCELLED})
+            return await _record(work, after, "appointment.cancelled")
 
     # Steps
 
-    async def _current(self, actor: User, appointment_id: str, version: int | None) -> Any:
-        """The appointment under the calendar lock, checked against ``version``."""
-        row = await self._row(appointment_id)
-        if version is not None and version != row["version"]:
+    async def _locked(self, calendar_id: str) -> Calendar:
+        calendar = await self.calendars.get(calendar_id, lock=True)
+        if calendar is None:
+            raise NotFound("no such calendar", {"calendar_id": calendar_id})
+        return calendar
+
+    async def _existing(self, appointment_id: str) -> Appointment:
+        appointment = await self.appointments.get(appointment_id)
+        if appointment is None:
+            raise NotFound("no such appointment", {"appointment_id": appointment_id})
+        return appointment
+
+    async def _target(
+        self, identity: Identity, data: dict[str, Any], staff_only: bool = False
+    ) -> tuple[User, Appointment, Calendar]:
+        """The actor, the appointment under its calendar's lock, checked against ``version``."""
+        actor = await current(self.users, identity)
+        if staff_only:
+            require_staff(actor)
+        found = await self._existing(data["appointment_id"])
+        _check_owner(actor, found)
+        calendar = await self._locked(found.calendar_id)
+        appointment = await self._existing(found.id)  # as it is under the lock
+        version = data.get("version")
+        if version is not None and version != appointment.version:
             raise VersionConflict(
                 "the appointment has changed; take the current version",
-                {"current": project(actor, appointment_from_row(row))},
+                {"current": appointment.to_wire()},
             )
-        return row
+        return actor, appointment, calendar
 
-    async def _write(self, current: Any, values: dict[str, Any]) -> None:
-        values.update(version=current["version"] + 1, updated_at=now())
-        await self.store.execute(
-            appointments.update()
-            .where(appointments.c.id == current["id"], appointments.c.version == current["version"])
-            .values(**values)
-        )
+    async def _replace(self, before: Appointment, changes: dict[str, Any]) -> Appointment:
+        after = dataclasses.replace(before, **changes, version=before.version + 1, updated_at=now())
+        await self.appointments.replace(before, after)
+        return after
 
-    async def _record(
-        self, appointment_id: str, event: str, written: dict[str, Any] | None = None
-    ) -> Outcome:
-        """Append the change to the calendar's and the client's channels.
-
-        ``written``: the row just inserted, when the caller has it (no re-read).
-        """
-        appointment = appointment_from_row(written or await self._row(appointment_id))
-        channels = [calendar_channel(appointment["calendar_id"])]
-        if appointment["kind"] == "appointment":  # a block has no client to tell
-            channels.append(user_channel(appointment["client_id"]))
-        events = [
-            await channel_log.append(self.store, channel, event, appointment)
-            for channel in channels
-        ]
-        return Outcome(appointment, events)
-
-    async def _replay(self, actor: User, key: str, fingerprint: str) -> Outcome | None:
-        row = await self.store.fetch_one(
-            idempotency_keys.select().where(
-                idempotency_keys.c.user_id == actor.id, idempotency_keys.c.key == key
-            )
-        )
-        if row is None:
+    async def _replay(self, actor: User, key: str, fingerprint: str) -> Written | None:
+        record = await self.appointments.remembered(actor.id, key)
+        if record is None:
             return None
-        if utc(row["created_at"]) < now() - timedelta(hours=self.settings.idempotency_hours):
-            await self.store.execute(
-                idempotency_keys.delete().where(
-                    idempotency_keys.c.user_id == actor.id, idempotency_keys.c.key == key
-                )
-            )
+        if record.created_at < now() - timedelta(hours=self.settings.idempotency_hours):
+            await self.appointments.forget(actor.id, key)
             return None
-        if row["request_hash"] != fingerprint:
+        if record.request_hash != fingerprint:
             raise BadRequest(
                 "idempotency_key was used with different fields", field="idempotency_key"
             )
-        return Outcome(appointment_from_row(await self._row(row["appointment_id"])))
+        return Written(await self._existing(record.appointment_id), {})
 
-    def _check_times(self, starts_at: datetime, ends_at: datetime, limits: bool = True) -> None:
-        if starts_at >= ends_at:
-            raise BadRequest("starts_at must be before ends_at", field="ends_at")
-        if not limits:  # blocks may last days (a holiday)
-            return
-        minutes = (ends_at - starts_at) / timedelta(minutes=1)
-        low, high = self.settings.min_duration_minutes, self.settings.max_duration_minutes
-        if not low <= minutes <= high:
-            raise BadRequest(
-                f"an appointment lasts between {low} and {high} minutes", field="ends_at"
-            )
-
-    def _check_owner(self, actor: User, row: Any) -> None:
-        if not actor.is_staff and row["client_id"] != actor.id:
-            raise Forbidden("this is someone else's appointment")
-        if row["kind"] == "block":
-            raise BadRequest(
-                "that is a time-off block: use calendar.unblock", field="appointment_id"
-            )
+    async def _replay_after_race(
+        self, identity: Identity, data: dict[str, Any], key: str | None
+    ) -> Written | None:
+        if key is None:
+            return None
+        async with self.store.read():
+            actor = await current(self.users, identity)
+            client_id = data.get("client_id", actor.id)
+            return await self._replay(actor, key, _fingerprint(data, client_id))
 
     async def _check_client(self, client_id: str) -> None:
-        row = await self.store.fetch_one(
-            sa.select(users.c.is_active).where(users.c.id == client_id)
-        )
-        if row is None:
+        client = await self.users.get(client_id)
+        if client is None:
             raise NotFound("no such client", {"field": "client_id"})
-        if not row["is_active"]:
+        if not client.is_active:
             raise BadRequest("the client's account is deactivated", field="client_id")
 
     async def _check_rules(
@@ -398,43 +280,30 @@ class Booking:
         calendar: Calendar,
         starts_at: datetime,
         ends_at: datetime,
-        exclude_id: str | None,
+        sparing: str | None,
     ) -> None:
         """Overlap for everyone; past, working hours, notice, horizon for users."""
-        rules = calendar.rules
-        margin_before = timedelta(minutes=rules.buffer_before_minutes)
-        margin_after = timedelta(minutes=rules.buffer_after_minutes)
-        query = _NEARBY.bindparams(
-            calendar_id=calendar.id, upper=ends_at + margin_after, lower=starts_at - margin_before
+        before, after = rules.buffers(calendar)
+        busy = await self.appointments.busy(
+            calendar.id, starts_at - before, ends_at + after, sparing=sparing
         )
-        nearby = [r for r in await self.store.fetch_all(query) if r["id"] != exclude_id]
-        busy = [Interval(utc(r["starts_at"]), utc(r["ends_at"])) for r in nearby]
-        if any(b.start < ends_at and b.end > starts_at for b in busy):
-            raise SlotTaken("that time overlaps another appointment")
-        if actor.is_staff:
-            return
-        current = now()
-        if starts_at < current:
-            raise BadRequest("starts_at is in the past", field="starts_at")
-        broken = check_bookable(
-            ranges=calendar.working_hours,
-            zone=calendar.zone,
-            busy=busy,
-            slot=Interval(starts_at, ends_at),
-            rules=rules,
-            now=current,
-        )
-        if broken == "buffer":
-            raise SlotTaken("that time is too close to another appointment", {"rule": "buffer"})
-        if broken is not None:
-            raise OutsideAvailability(_RULE_MESSAGES[broken], {"rule": broken})
+        rules.check_bookable(actor, calendar, starts_at, ends_at, busy, now())
 
 
-_RULE_MESSAGES = {
-    "working_hours": "outside the calendar's working hours",
-    "min_notice": "too short notice for this calendar",
-    "horizon": "too far ahead for this calendar",
-}
+def _check_owner(actor: User, appointment: Appointment) -> None:
+    if not actor.is_staff and appointment.client_id != actor.id:
+        raise Forbidden("this is someone else's appointment")
+    if appointment.is_block:
+        raise BadRequest("that is a time-off block: use calendar.unblock", field="appointment_id")
+
+
+async def _record(work: Work, appointment: Appointment, event: str) -> Written:
+    """Append the change to the calendar's channel and its client's."""
+    wire = appointment.to_wire()
+    await work.append(calendar_channel(appointment.calendar_id), event, wire)
+    if not appointment.is_block:  # a block has no client to tell
+        await work.append(user_channel(appointment.client_id), event, wire)
+    return Written(appointment, work.seqs)
 
 
 def _fingerprint(data: dict[str, Any], client_id: str) -> str:

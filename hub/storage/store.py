@@ -4,9 +4,10 @@ PostgreSQL and SQLite share every query; what truly differs lives here:
 SQLite cannot run two write transactions at once (``databases`` issues a
 deferred ``BEGIN`` and drops ``FOR UPDATE``), so the embedded mode, which is
 one process, serialises its write transactions with one ``asyncio.Lock``;
-SQLite also returns naive datetimes, which :func:`utc` normalises. Driver
-errors that mean "the database is unreachable" become
-:class:`~hub.errors.Unavailable`.
+SQLite also returns naive datetimes, which :func:`~hub.domain.times.utc`
+normalises. Driver errors are translated here and nowhere else: "the
+database is unreachable" becomes :class:`~hub.domain.errors.Unavailable`, a
+refused overlap :class:`Overlap`, a broken unique index :class:`Duplicate`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -26,6 +26,18 @@ from hub.domain.errors import Unavailable
 from hub.settings import Settings, sqlite_path
 
 T = TypeVar("T")
+
+
+class Conflict(Exception):
+    """The database refused a write that breaks one of its constraints."""
+
+
+class Overlap(Conflict):
+    """Two pending or confirmed time ranges of one calendar would overlap."""
+
+
+class Duplicate(Conflict):
+    """A unique index refused a second row with the same key."""
 
 
 class Store:
@@ -64,7 +76,7 @@ class Store:
         # asyncio.timeout, not wait_for: on 3.11 wait_for runs the query in a
         # new task, and `databases` keys connections (and transactions) by task.
         started = time.perf_counter()
-        async with _outage(), asyncio.timeout(self.timeout):
+        async with _outage(), _conflicts(), asyncio.timeout(self.timeout):
             result = await work
         self.observe(time.perf_counter() - started)
         return result
@@ -141,6 +153,11 @@ class Store:
         return await self.guard(self.db.execute(query))
 
 
+def lock_suffix(store: Store) -> str:
+    """``FOR UPDATE`` on PostgreSQL; SQLite has no row locks (the write lock serialises)."""
+    return "" if store.is_sqlite else " FOR UPDATE"
+
+
 def statement(sql: str, **types: Any) -> sa.TextClause:
     """Hand-written SQL for hot paths, with typed binds.
 
@@ -151,17 +168,6 @@ def statement(sql: str, **types: Any) -> sa.TextClause:
     return sa.text(sql).bindparams(
         *(sa.bindparam(name, type_=kind) for name, kind in types.items())
     )
-
-
-def utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC): make them aware."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _asyncpg_url(url: str) -> str:
@@ -180,6 +186,20 @@ async def _outage() -> AsyncIterator[None]:
     except Exception as exc:
         if _is_connection_error(exc):
             raise Unavailable("the database is unavailable; nothing was applied") from exc
+        raise
+
+
+@asynccontextmanager
+async def _conflicts() -> AsyncIterator[None]:
+    """The driver's constraint errors, as our own (callers never sniff driver names)."""
+    try:
+        yield
+    except Exception as exc:
+        name, text = type(exc).__name__, str(exc)
+        if name == "ExclusionViolationError" or "_overlap" in text:
+            raise Overlap(text) from exc
+        if name == "UniqueViolationError" or "UNIQUE constraint failed" in text:
+            raise Duplicate(text) from exc
         raise
 
 

@@ -27,6 +27,28 @@ users = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
 )
 
+# A sign-in: one login and every token descended from it (its refresh
+# tokens, and access tokens carrying its id as ``fam``). Revoking it here is
+# the system of record: a Redis that restarts empty cannot undo it.
+sign_ins = sa.Table(
+    "sign_ins",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+# Refresh tokens, kept only as digests; ``used_at`` makes each single-use.
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("sign_in_id", sa.String(32), sa.ForeignKey("sign_ins.id"), nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("used_at", Timestamp, nullable=True),
+)
+
 calendars = sa.Table(
     "calendars",
     metadata,

@@ -16,11 +16,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub import logs
 from hub.domain.errors import HubError
-from hub.realtime.node import Node
+from hub.service.runtime import Runtime
 from hub.settings import Settings
 from hub.web import docs, health, rest_auth, rest_booking
 from hub.web.http import http_error_handler, hub_error_handler, internal_error_handler
-from hub.web.metrics import HttpMetrics, metrics_endpoint
+from hub.web.methods import MethodGuard
+from hub.web.metrics import HttpMetrics, Metrics, metrics_endpoint
 from hub.web.session import Session
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -29,24 +30,27 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 class SocketEndpoint:
     """Pure ASGI: ``/ws`` goes straight to a session, every other scope to the app."""
 
-    def __init__(self, app: ASGIApp, node: Node) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, metrics: Metrics) -> None:
         self.app = app
-        self.node = node
+        self.runtime = runtime
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/ws":
-            await Session(self.node, scope, receive, send).run()
+            await Session(self.runtime, self.metrics, scope, receive, send).run()
             return
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings, node: Node | None = None) -> Starlette:
-    """Build the app; the lifespan opens and closes the node's backends."""
-    the_node = node or Node(settings)
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    """Build the app; the lifespan opens and closes the runtime's backends."""
+    hub = runtime or Runtime(settings)
+    metrics = Metrics()
+    metrics.bind(hub)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await the_node.start()
+        await hub.start()
         logs.event(
             "hub_started",
             database="sqlite" if settings.is_embedded_db else "postgresql",
@@ -55,31 +59,30 @@ def create_app(settings: Settings, node: Node | None = None) -> Starlette:
         try:
             yield
         finally:
-            await the_node.stop()
+            await hub.stop()
             logs.event("hub_stopped")
 
-    routes: list[BaseRoute] = [
+    api: list[BaseRoute] = [
         *health.routes,
         *rest_auth.routes,
         *rest_booking.routes,
         *docs.routes,
         Route("/metrics", metrics_endpoint),
     ]
+    routes = list(api)
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"))
+    plain = [r for r in api if isinstance(r, Route)]
     middleware = [
-        Middleware(SocketEndpoint, node=the_node),
-        Middleware(
-            HttpMetrics,
-            metrics=the_node.metrics,
-            routes=[r for r in routes if isinstance(r, Route)],
-        ),
+        Middleware(SocketEndpoint, runtime=hub, metrics=metrics),
+        Middleware(HttpMetrics, metrics=metrics, routes=plain),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
             allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
         ),
+        Middleware(MethodGuard, routes=plain),
     ]
     app = Starlette(
         routes=routes,
@@ -91,5 +94,6 @@ def create_app(settings: Settings, node: Node | None = None) -> Starlette:
             Exception: internal_error_handler,
         },
     )
-    app.state.node = the_node
+    app.state.runtime = hub
+    app.state.metrics = metrics
     return app

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from hub.web.http import node_of
+from hub.web.http import runtime_of
 from hub.web.openapi import Endpoint, routes_of
 from hub.wire import json_schemas as wire
 
@@ -22,15 +22,15 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def health_db(request: Request) -> JSONResponse:
-    node = node_of(request)
-    return await _probe(node.store.ping, node.settings.health_timeout_seconds)
+    runtime = runtime_of(request)
+    return await _probe(runtime.store.ping, runtime.settings.health_timeout_seconds)
 
 
 async def health_redis(request: Request) -> JSONResponse:
-    node = node_of(request)
-    if node.redis is None:
+    runtime = runtime_of(request)
+    if runtime.redis is None:
         return JSONResponse({"status": "disabled"})
-    return await _probe(node.tokens.ping, node.settings.health_timeout_seconds)
+    return await _probe(runtime.throttle.ping, runtime.settings.health_timeout_seconds)
 
 
 async def _probe(check: Callable[[], Awaitable[float]], deadline: float) -> JSONResponse:

@@ -1,13 +1,14 @@
 """REST plumbing shared by every route: JSON bodies, errors, the caller.
 
 Bodies are read with a size limit (413 past it); malformed JSON is 400; a
-:class:`~hub.errors.HubError` becomes ``{"error": {...}}`` with its status.
+:class:`~hub.domain.errors.HubError` becomes ``{"error": {...}}`` with its
+status (and ``Retry-After`` on a 429).
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -21,24 +22,30 @@ from hub.domain.errors import (
     HubError,
     Internal,
     MalformedBody,
+    RateLimited,
     Unauthorized,
 )
-from hub.service.accounts import User
-from hub.service.credentials import AccessClaims
+from hub.service.access import Identity
 
 if TYPE_CHECKING:
-    from hub.realtime.node import Node
+    from hub.service.runtime import Runtime
 
 _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
+# An unexpected error is logged, but a client cannot flood the log with them.
+_internal_errors = logs.Limited("internal_error")
 
 
-def node_of(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def error_response(error: HubError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    headers: dict[str, str] = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after_ms / 1000)))
     return JSONResponse({"error": error.to_wire()}, status_code=error.status, headers=headers)
 
 
@@ -55,13 +62,13 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def internal_error_handler(request: Request, exc: Exception) -> Response:
-    logs.event("internal_error", logging.ERROR, path=request.url.path, error=repr(exc))
+    _internal_errors.event(path=request.url.path, error=repr(exc)[:300])
     return error_response(Internal("internal error; nothing was applied"))
 
 
 async def read_body(request: Request) -> bytes:
     """The raw body, refusing one over the configured size (413)."""
-    limit = node_of(request).settings.max_body_bytes
+    limit = runtime_of(request).settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"the body is larger than {limit} bytes")
@@ -82,7 +89,7 @@ async def read_json(request: Request) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedBody("the body is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object", field="body")
@@ -97,9 +104,14 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def caller(request: Request) -> tuple[AccessClaims, User]:
-    """The signed-in caller of a protected route."""
-    return await node_of(request).accounts.authenticate(bearer_token(request))
+async def caller(request: Request) -> Identity:
+    """Who calls a protected route: the account and sign-in of its access token.
+
+    The token is checked here (signature, expiry, sign-in not revoked, account
+    active); what the account may do is the services' to decide.
+    """
+    _, identity, _ = await runtime_of(request).accounts.authenticate(bearer_token(request))
+    return identity
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:

@@ -23,10 +23,10 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.domain.errors import Forbidden
-from hub.web.http import error_response, node_of
+from hub.web.http import error_response, runtime_of
 
 if TYPE_CHECKING:
-    from hub.realtime.node import Node
+    from hub.service.runtime import Runtime
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -77,17 +77,34 @@ class Metrics:
             registry=r,
         )
 
-    def bind(self, node: Node) -> None:
-        """Read live figures from the node when scraped."""
-        self.registry.register(_LiveCollector(node))
+    def bind(self, runtime: Runtime) -> None:
+        """Observe the runtime's parts, and read live figures from its node when scraped."""
+        self.registry.register(_LiveCollector(runtime))
+        runtime.node.bind_observer(self)
+        runtime.observer = self
+        runtime.store.observe = self.db_seconds.observe
+
+    # What the realtime layer and the runtime report (their Observer protocols).
+
+    def delivered(self, latency_seconds: float) -> None:
+        self.delivery_latency.observe(latency_seconds)
+
+    def caught_up(self, events: int) -> None:
+        self.catch_ups.observe(events)
+
+    def published(self, events: int) -> None:
+        self.events_published.inc(events)
+
+    def redis_round_trip(self, seconds: float) -> None:
+        self.redis_seconds.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
 class _LiveCollector:
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    def __init__(self, runtime: Runtime) -> None:
+        self.node = runtime.node
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         sessions = self.node.sessions.all()
@@ -96,7 +113,7 @@ class _LiveCollector:
         )
         by_role = GaugeMetricFamily("hub_sessions", "Sessions by role", labels=["role"])
         for role in ("user", "staff", "admin"):
-            by_role.add_metric([role], sum(1 for s in sessions if s.user.role == role))
+            by_role.add_metric([role], sum(1 for s in sessions if s.role == role))
         yield by_role
         channels = self.node.fanout.channels.values()
         yield GaugeMetricFamily(
@@ -166,8 +183,8 @@ def allowed(request: Request, token: str, networks: tuple[str, ...]) -> bool:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    node = node_of(request)
-    settings = node.settings
+    settings = runtime_of(request).settings
     if not allowed(request, settings.metrics_token, settings.metrics_allow):
         return error_response(Forbidden("metrics are not open to this address"))
-    return Response(node.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    metrics: Metrics = request.app.state.metrics
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

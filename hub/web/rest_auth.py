@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hub.domain.errors import BadRequest, MalformedBody
-from hub.service import operations
-from hub.service.accounts import ROLES, require_admin
-from hub.web.http import caller, json_response, node_of, read_body, read_json
+from hub.domain.model import Role
+from hub.web.http import caller, json_response, read_body, read_json, runtime_of
 from hub.web.openapi import Endpoint, routes_of
 from hub.wire import json_schemas as wire
+from hub.wire import operations
 from hub.wire.schema import Field, Shape, parse_id, validate
 
 PASSWORD = Field("password", "str", min_length=8, max_length=1024)
@@ -22,7 +22,13 @@ REGISTER = Shape((Field("email", "email"), PASSWORD, FULL_NAME))
 LOGIN_JSON = Shape((Field("email", "email"), Field("password", "str", max_length=1024)))
 LOGIN_FORM = Shape((Field("username", "email"), Field("password", "str", max_length=1024)))
 REFRESH = Shape((Field("refresh_token", "str", min_length=1, max_length=200),))
-LOGOUT = Shape((Field("refresh_token", "str", required=False, max_length=200),))
+LOGOUT = Shape(
+    (
+        Field("refresh_token", "str", required=False, max_length=200),
+        Field("everywhere", "bool", required=False, description="revoke every sign-in"),
+    )
+)
+ROLES = tuple(r.value for r in Role)
 PROFILE = Shape(
     (
         Field("full_name", "str", required=False, min_length=1, max_length=200),
@@ -33,7 +39,7 @@ PROFILE = Shape(
 
 async def register(request: Request) -> JSONResponse:
     body = validate(REGISTER, await read_json(request))
-    user = await node_of(request).accounts.register(
+    user = await runtime_of(request).accounts.register(
         body["email"], body["password"], body["full_name"]
     )
     return json_response(user.to_wire(), status=201)
@@ -51,48 +57,49 @@ async def login_form(request: Request) -> JSONResponse:
     if grant not in (None, "", "password"):
         raise BadRequest("grant_type must be password", field="grant_type")
     body = validate(LOGIN_FORM, form)
-    tokens = await node_of(request).accounts.login(
+    tokens = await runtime_of(request).accounts.login(
         body["username"], body["password"], _client_ip(request)
     )
-    return json_response(tokens)
+    return json_response(tokens.to_wire())
 
 
 async def login_json(request: Request) -> JSONResponse:
     body = validate(LOGIN_JSON, await read_json(request))
-    tokens = await node_of(request).accounts.login(
+    tokens = await runtime_of(request).accounts.login(
         body["email"], body["password"], _client_ip(request)
     )
-    return json_response(tokens)
+    return json_response(tokens.to_wire())
 
 
 def _client_ip(request: Request) -> str | None:
-    # uvicorn resolves X-Forwarded-For only from trusted proxies (its default: localhost).
+    # uvicorn resolves X-Forwarded-For only from HUB_TRUSTED_PROXIES (default: nobody).
     return request.client.host if request.client else None
 
 
 async def refresh(request: Request) -> JSONResponse:
     body = validate(REFRESH, await read_json(request))
-    return json_response(await node_of(request).accounts.refresh(body["refresh_token"]))
+    tokens = await runtime_of(request).accounts.refresh(body["refresh_token"])
+    return json_response(tokens.to_wire())
 
 
 async def logout(request: Request) -> Response:
-    claims, _ = await caller(request)
+    """Revoke the caller's sign-in (its refresh and access tokens), or every one."""
+    identity = await caller(request)
     body = validate(LOGOUT, await read_json(request))
-    await node_of(request).accounts.logout(claims, body.get("refresh_token"))
-    await node_of(request).on_access_revoked(claims)
+    await runtime_of(request).accounts.logout(identity, everywhere=body.get("everywhere", False))
     return Response(status_code=204)
 
 
 async def me(request: Request) -> JSONResponse:
-    _, user = await caller(request)
-    return json_response(user.to_wire())
+    identity = await caller(request)
+    return json_response((await runtime_of(request).accounts.me(identity)).to_wire())
 
 
 async def update_me(request: Request) -> JSONResponse:
-    _, user = await caller(request)
+    identity = await caller(request)
     body = validate(PROFILE, await read_json(request))
-    updated = await node_of(request).accounts.update_profile(
-        user, body.get("full_name"), body.get("password")
+    updated = await runtime_of(request).accounts.update_profile(
+        identity, body.get("full_name"), body.get("password")
     )
     return json_response(updated.to_wire())
 
@@ -101,18 +108,16 @@ USERS_QUERY = Shape((Field("query", "str", required=False, description="in email
 
 
 async def list_users(request: Request) -> JSONResponse:
-    _, user = await caller(request)
-    require_admin(user)
+    identity = await caller(request)
     query = validate(USERS_QUERY, dict(request.query_params)).get("query")
-    users = await node_of(request).accounts.list(query)
+    users = await runtime_of(request).accounts.search(identity, query, admin_only=True)
     return json_response([u.to_wire() for u in users])
 
 
 async def get_user(request: Request) -> JSONResponse:
-    _, user = await caller(request)
-    require_admin(user)
+    identity = await caller(request)
     user_id = parse_id(request.path_params["user_id"], "user_id")
-    return json_response((await node_of(request).accounts.get(user_id)).to_wire())
+    return json_response((await runtime_of(request).accounts.get(identity, user_id)).to_wire())
 
 
 USER_UPDATE = Shape(
@@ -125,12 +130,11 @@ USER_UPDATE = Shape(
 
 async def update_user(request: Request) -> JSONResponse:
     """Admin change of role or activity: the REST twin of ``user.update``."""
-    _, user = await caller(request)
-    require_admin(user)
+    identity = await caller(request)
     user_id = parse_id(request.path_params["user_id"], "user_id")
     body = validate(USER_UPDATE, await read_json(request))
     answer = await operations.run(
-        node_of(request), user, "user.update", {"user_id": user_id, **body}
+        runtime_of(request), identity, "user.update", {"user_id": user_id, **body}
     )
     return json_response(answer["user"])
 
@@ -198,7 +202,7 @@ ENDPOINTS = [
         "POST",
         "/api/v1/auth/logout",
         logout,
-        "Revoke this access token (and a refresh token)",
+        "Sign out: revoke this sign-in (or every one)",
         AUTH,
         body=LOGOUT,
         status=204,

@@ -11,10 +11,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from hub.service import operations
-from hub.web.http import caller, json_response, node_of, read_json
+from hub.web.http import caller, json_response, read_json, runtime_of
 from hub.web.openapi import Endpoint, routes_of
 from hub.wire import json_schemas as wire
+from hub.wire import operations
 from hub.wire.messages import MESSAGES
 from hub.wire.schema import Field, Shape, parse_id, validate
 
@@ -44,46 +44,49 @@ def _path_id(request: Request) -> str:
 
 
 async def create(request: Request) -> JSONResponse:
-    _, user = await caller(request)
+    identity = await caller(request)
     data = validate(MESSAGES["appointment.create"].shape, await read_json(request))
-    answer = await operations.run(node_of(request), user, "appointment.create", data)
+    answer = await operations.run(runtime_of(request), identity, "appointment.create", data)
     return json_response(answer["appointment"], status=201)
 
 
 async def list_appointments(request: Request) -> JSONResponse:
     """A calendar's appointments as projected for the caller, or the caller's own."""
-    _, user = await caller(request)
+    identity = await caller(request)
     query = validate(LIST_QUERY, dict(request.query_params))
-    channel = f"calendar:{query['calendar_id']}" if "calendar_id" in query else f"user:{user.id}"
+    channel = (
+        f"calendar:{query['calendar_id']}" if "calendar_id" in query else f"user:{identity.user_id}"
+    )
     data: dict[str, Any] = {"channel": channel}
     data.update({k: query[k] for k in ("from", "to") if k in query})
-    answer = await operations.run(node_of(request), user, "appointments.list", data)
+    answer = await operations.run(runtime_of(request), identity, "appointments.list", data)
     return json_response(answer["appointments"])
 
 
 async def get_appointment(request: Request) -> JSONResponse:
-    _, user = await caller(request)
-    return json_response(await node_of(request).booking.get(user, _path_id(request)))
+    identity = await caller(request)
+    found = await runtime_of(request).reading.appointment(identity, _path_id(request))
+    return json_response(found)
 
 
 async def update(request: Request) -> JSONResponse:
-    _, user = await caller(request)
+    identity = await caller(request)
     body = await read_json(request)
     body["appointment_id"] = request.path_params["appointment_id"]
     data = validate(MESSAGES["appointment.update"].shape, body)
-    answer = await operations.run(node_of(request), user, "appointment.update", data)
+    answer = await operations.run(runtime_of(request), identity, "appointment.update", data)
     return json_response(answer["appointment"])
 
 
 async def cancel(request: Request) -> JSONResponse:
     """DELETE cancels (appointments are kept, with their status); ``?version=`` is optional."""
-    _, user = await caller(request)
+    identity = await caller(request)
     data: dict[str, Any] = {"appointment_id": _path_id(request)}
     raw_version = validate(CANCEL_QUERY, dict(request.query_params)).get("version")
     if raw_version is not None:
         data["version"] = int(raw_version) if raw_version.isdigit() else raw_version
     data = validate(MESSAGES["appointment.cancel"].shape, data)
-    answer = await operations.run(node_of(request), user, "appointment.cancel", data)
+    answer = await operations.run(runtime_of(request), identity, "appointment.cancel", data)
     return json_response(answer["appointment"])
 
 

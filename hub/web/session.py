@@ -3,9 +3,14 @@
 The reader loop takes one frame at a time, parses it (:mod:`hub.protocol`),
 runs it and sends exactly one answer, so answers keep the order of
 requests. Everything the session sends, answers and events alike, goes
-through one :class:`~hub.outbox.Outbox`: sent at once while the socket keeps
-up, queued (bounded) when it does not; a client too slow to drain the queue
-is closed with 4008 and never slows anyone else down.
+through one :class:`~hub.web.outbox.Outbox`: sent at once while the socket
+keeps up, queued (bounded) when it does not; a client too slow to drain the
+queue is closed with 4008 and never slows anyone else down.
+
+The session holds no rules: who it is (an account and a sign-in) is settled
+at ``hello``, and what that account may do is decided by the services on
+every request, from the account as it is now. Account news from any process
+closes it: 4001 when its sign-in is revoked, 4003 when its role changes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
 import uuid
 from datetime import UTC, datetime
@@ -33,13 +37,13 @@ from hub.domain.errors import (
     Unauthorized,
     Unavailable,
 )
-from hub.service import operations
-from hub.service.accounts import User
+from hub.domain.model import User
+from hub.domain.times import format_time, now
+from hub.service.access import Identity
 from hub.service.credentials import AccessClaims
-from hub.storage.store import now
 from hub.tasks import spawn
 from hub.web.outbox import Outbox
-from hub.wire.messages import MESSAGES
+from hub.wire import operations
 from hub.wire.protocol import (
     PROTOCOL_VERSION,
     CloseCode,
@@ -49,10 +53,13 @@ from hub.wire.protocol import (
     encode_ok,
     parse_frame,
 )
-from hub.wire.schema import format_time
 
 if TYPE_CHECKING:
-    from hub.realtime.node import Node
+    from hub.service.runtime import Runtime
+    from hub.web.metrics import Metrics
+
+# A client can provoke an unexpected error at will: log it, but not every time.
+_internal_errors = logs.Limited("internal_error")
 
 
 class SessionState(Enum):
@@ -95,8 +102,12 @@ class TokenBucket:
 
 
 class Session:
-    def __init__(self, node: Node, scope: Scope, receive: Receive, send: Send) -> None:
-        self.node = node
+    def __init__(
+        self, runtime: Runtime, metrics: Metrics, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.runtime = runtime
+        self.node = runtime.node
+        self.metrics = metrics
         # Raw ASGI, not starlette.WebSocket: its wrappers cost three extra
         # coroutine layers on every frame, and fan-out sends thousands.
         self._receive = receive
@@ -106,12 +117,14 @@ class Session:
         }
         self.id = uuid.uuid4().hex
         self.state = SessionState.AWAITING_HELLO
-        settings = node.settings
+        settings = runtime.settings
+        self.settings = settings
         self.outbox = Outbox(send, settings.send_queue_size, self.overflow)
         self._open = True  # AWAITING_HELLO or ACTIVE: frames may still be sent
         self.bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.strikes = 0
         self.claims: AccessClaims | None = None
+        self.identity: Identity | None = None
         self._user: User | None = None
         self.channels: set[str] = set()
         self._expiry: asyncio.Task[None] | None = None
@@ -119,8 +132,35 @@ class Session:
 
     @property
     def user(self) -> User:
+        """The account as it was at hello (for projection and news; never for rules)."""
         assert self._user is not None, "no user before hello"
         return self._user
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+    @property
+    def sign_in_id(self) -> str | None:
+        return None if self.identity is None else self.identity.sign_in_id
+
+    @property
+    def role(self) -> str:
+        return self.user.role.value
+
+    @property
+    def sees_all(self) -> bool:
+        return self.user.is_staff
+
+    def revoked(self, reason: str) -> None:
+        """Account news: this session's sign-in is revoked."""
+        spawn(self.close_unauthorized(reason))
+
+    def role_changed(self) -> None:
+        """Account news: the role changed; the client says hello again and is seen anew."""
+        if self.state is SessionState.ACTIVE:
+            self.metrics.closes.labels("role_changed").inc()
+            spawn(self.close(CloseCode.ROLE_CHANGED))
 
     def move(self, new: SessionState) -> None:
         if new not in _TRANSITIONS[self.state]:
@@ -141,7 +181,7 @@ class Session:
         """The client is too slow: close with 4008 now, without waiting for it."""
         if self.state is SessionState.ACTIVE:
             logs.event("slow_consumer_close", session=self.id, user=self.user.id)
-            self.node.metrics.closes.labels("slow_consumer").inc()
+            self.metrics.closes.labels("slow_consumer").inc()
             spawn(self.close(CloseCode.SLOW_CONSUMER, drain=False))
 
     async def close(self, code: int, drain: bool = True) -> None:
@@ -163,7 +203,7 @@ class Session:
     async def _send_close(self, code: int) -> None:
         # uvicorn waits for the transport to be writable even to close: bound it.
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(self.node.settings.ws_ping_timeout):
+            async with asyncio.timeout(self.settings.ws_ping_timeout):
                 await self._send({"type": "websocket.close", "code": code})
 
     # Incoming
@@ -181,7 +221,7 @@ class Session:
             await self._finish()
 
     async def _read_loop(self) -> None:
-        deadline = time.monotonic() + self.node.settings.hello_timeout
+        deadline = time.monotonic() + self.settings.hello_timeout
         while self.state in (SessionState.AWAITING_HELLO, SessionState.ACTIVE):
             try:
                 if self.state is SessionState.AWAITING_HELLO:
@@ -204,10 +244,10 @@ class Session:
         wait = self.bucket.take()
         if wait:
             self.strikes += 1
-            self.node.metrics.requests.labels("-", "rate_limited").inc()
-            if self.strikes > self.node.settings.rate_limit_strikes:
+            self.metrics.requests.labels("-", "rate_limited").inc()
+            if self.strikes > self.settings.rate_limit_strikes:
                 logs.event("rate_limit_close", session=self.id)
-                self.node.metrics.closes.labels("rate_limited").inc()
+                self.metrics.closes.labels("rate_limited").inc()
                 # Drain, so the client sees the rate_limited answers before the close.
                 await self.close(CloseCode.RATE_LIMITED)
                 return
@@ -240,21 +280,22 @@ class Session:
         try:
             data = await self._run(request)
         except HubError as exc:
-            self.node.metrics.requests.labels(request.type, exc.code).inc()
+            self.metrics.requests.labels(request.type, exc.code).inc()
+            self.push(encode_error(request.id, exc))
             refused_hello = self.state is SessionState.AWAITING_HELLO
             if refused_hello and not isinstance(exc, Unavailable):
-                self.push(encode_error(request.id, exc))
                 limited = isinstance(exc, RateLimited)
                 await self.close(CloseCode.RATE_LIMITED if limited else CloseCode.UNAUTHORIZED)
-                return
-            self.push(encode_error(request.id, exc))
+            elif isinstance(exc, Unauthorized) and self.state is SessionState.ACTIVE:
+                # The services found the sign-in revoked or the account gone.
+                await self.close(CloseCode.UNAUTHORIZED)
             return
         except Exception as exc:
-            logs.event("internal_error", logging.ERROR, type=request.type, error=repr(exc))
-            self.node.metrics.requests.labels(request.type, "internal").inc()
+            _internal_errors.event(type=request.type, error=repr(exc)[:300])
+            self.metrics.requests.labels(request.type, "internal").inc()
             self.push(encode_error(request.id, Internal("internal error; nothing was applied")))
             return
-        self.node.metrics.requests.labels(request.type, "ok").inc()
+        self.metrics.requests.labels(request.type, "ok").inc()
         if data is not None:
             self.push(encode_ok(request.id, data))
 
@@ -268,7 +309,6 @@ class Session:
             return await self._refresh(request.data)
         if request.type == "ping":
             return {"server_time": format_time(now())}
-        _authorize(self.user, request.type)
         if request.type == "subscribe":
             await self._subscribe(request)
             return None
@@ -279,16 +319,17 @@ class Session:
             self.channels.discard(channel)
             await self.node.fanout.unsubscribe(self, channel)
             return {}
-        return await operations.run(self.node, self.user, request.type, request.data)
+        assert self.identity is not None
+        return await operations.run(self.runtime, self.identity, request.type, request.data)
 
     async def _hello(self, data: dict[str, Any]) -> dict[str, Any]:
         token = data.get("token") or _bearer(self.headers.get("authorization"))
         if not token:
             raise Unauthorized("hello needs a token")
-        claims, user = await self.node.accounts.authenticate(token)
-        if self.node.sessions.count(user.id) >= self.node.settings.max_sockets_per_user:
+        claims, identity, user = await self.runtime.accounts.authenticate(token)
+        if self.node.sessions.count(user.id) >= self.settings.max_sockets_per_user:
             raise RateLimited("too many open sessions for this user", retry_after_ms=5000)
-        self.claims, self._user = claims, user
+        self.claims, self.identity, self._user = claims, identity, user
         self.move(SessionState.ACTIVE)
         self.node.sessions.add(self)
         self._arm_expiry()
@@ -301,23 +342,29 @@ class Session:
         }
 
     async def _refresh(self, data: dict[str, Any]) -> dict[str, Any]:
-        claims, user = await self.node.accounts.authenticate(data["token"])
+        claims, identity, user = await self.runtime.accounts.authenticate(data["token"])
         if user.id != self.user.id:
             raise Forbidden("auth.refresh takes a token of the same user")
-        self.claims, self._user = claims, user
+        if user.role is not self.user.role:
+            self.role_changed()  # its subscriptions were projected for the old role
+        self.claims, self.identity = claims, identity
         self._arm_expiry()
         return {"access_expires_at": _epoch_time(claims.expires_at)}
 
     async def _subscribe(self, request: Request) -> None:
         channel, since = request.data["channel"], request.data.get("since")
-        await operations.check_channel_access(self.node, self.user, channel)
+        assert self.identity is not None
+        viewer = await self.runtime.reading.check_channel(self.identity, channel)
+        if viewer.role is not self.user.role:
+            self.role_changed()  # news on its way: never project for the old role
+            raise Forbidden("the account's role has changed: reconnect and say hello again")
         if channel in self.channels:
             raise BadRequest("already subscribed to that channel", field="channel")
-        if len(self.channels) >= self.node.settings.max_subscriptions:
+        if len(self.channels) >= self.settings.max_subscriptions:
             raise BadRequest(
                 "too many subscriptions on this socket",
                 field="channel",
-                details={"limit": self.node.settings.max_subscriptions},
+                details={"limit": self.settings.max_subscriptions},
             )
         head = await self.node.fanout.subscribe(self, channel, since)
         self.channels.add(channel)
@@ -339,7 +386,7 @@ class Session:
         if origin is None:
             return True  # non-browser clients send none
         origin = origin.rstrip("/")
-        if origin in self.node.settings.allowed_origins:
+        if origin in self.settings.allowed_origins:
             return True
         host = self.headers.get("host", "")
         return bool(host) and urlsplit(origin).netloc == host
@@ -349,23 +396,16 @@ class Session:
             self.move(SessionState.CLOSING)
         if self._expiry is not None:
             self._expiry.cancel()
-        self.node.sessions.discard(self)
+        if self._user is not None:
+            self.node.sessions.discard(self)
         await self.node.fanout.drop(self, list(self.channels))
         if self._peer_gone:
             self.outbox.abort()  # nothing more can be sent
         with contextlib.suppress(TimeoutError):
             # Otherwise let it flush what is queued (e.g. the reason for a close).
-            async with asyncio.timeout(self.node.settings.ws_ping_timeout):
+            async with asyncio.timeout(self.settings.ws_ping_timeout):
                 await self.outbox.flushed()
         self.move(SessionState.CLOSED)
-
-
-def _authorize(user: User, kind: str) -> None:
-    who = MESSAGES[kind].who
-    if who == "admin" and user.role != "admin":
-        raise Forbidden("only admins may do this")
-    if who == "staff" and not user.is_staff:
-        raise Forbidden("only staff and admins may do this")
 
 
 def _bearer(header: str | None) -> str | None:

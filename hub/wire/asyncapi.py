@@ -42,8 +42,13 @@ CLOSE_MEANINGS = {
         "reconnect (to any node) and resume with since",
     ),
     CloseCode.UNAUTHORIZED: (
-        "not authenticated in time, token expired or revoked, user deactivated",
+        "not authenticated in time, token expired, sign-in revoked (logout, refresh-token "
+        "reuse, a password change elsewhere), user deactivated",
         "stop: sign in again before reconnecting",
+    ),
+    CloseCode.ROLE_CHANGED: (
+        "the account's role changed",
+        "reconnect and say hello again with the same token: the new role decides",
     ),
     CloseCode.SLOW_CONSUMER: ("client too slow: its send queue overflowed", "reconnect, resume"),
     CloseCode.RATE_LIMITED: ("kept flooding after rate_limited", "reconnect later, slower"),
@@ -61,6 +66,9 @@ names an unknown type or has a wrong field is answered with bad_request
 (details.field names the field) and the socket stays open.
 
 The first message must be hello, within 10 s, else the socket closes with 4001.
+A session follows its account: within a second of a revoked sign-in it gets an
+unauthorized error (no id) and closes with 4001; within a second of a role
+change it closes with 4003, and a new hello is seen with the new role.
 Channels are calendar:<calendar_id> and user:<user_id>; each is an ordered,
 gap-free log with a seq per change. After the ok of subscribe the client
 receives every event with seq greater than since (or than the head) exactly

@@ -247,15 +247,15 @@ MESSAGES: dict[str, Message] = {
                 Field("version", "int", required=False, minimum=1),
             ),
             who="staff",
-            summary="Confirm, cancel, complete or mark a no-show.",
+            summary="Confirm, cancel, complete or mark a no-show (the last two once it has started).",
             example={
                 "appointment_id": wire.EXAMPLE_IDS["appointment"],
-                "status": "completed",
+                "status": "cancelled",
                 "version": 1,
             },
             answer=WRITTEN,
             answer_example={
-                "appointment": wire.appointment_example(status="completed", version=2),
+                "appointment": wire.appointment_example(status="cancelled", version=2),
                 "seqs": wire.EXAMPLE_SEQS,
             },
         ),

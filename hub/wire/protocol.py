@@ -28,6 +28,7 @@ class CloseCode(IntEnum):
     MESSAGE_TOO_BIG = 1009  # a client bug, do not retry as is
     SERVICE_RESTART = 1012  # reconnect (to any node) and resume with `since`
     UNAUTHORIZED = 4001  # stop: sign in again before reconnecting
+    ROLE_CHANGED = 4003  # reconnect and say hello again: the new role decides
     SLOW_CONSUMER = 4008  # reconnect and resume with `since`
     RATE_LIMITED = 4029  # reconnect later, slower
 

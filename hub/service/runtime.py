@@ -1,0 +1,111 @@
+"""The parts of one hub process, built from the settings and opened together.
+
+Backends are chosen from the settings (SQLite or PostgreSQL; in-process or
+Redis), the Redis import deferred until used, and each can be injected for
+tests. Both transports, the demo and the command line use the services
+here; nothing else builds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Protocol
+
+from hub import logs
+from hub.domain.times import now
+from hub.realtime import channel_log
+from hub.realtime.broker import Broker, broker_for
+from hub.realtime.node import Node
+from hub.service.accounts import AccountService
+from hub.service.booking import BookingService
+from hub.service.calendars import CalendarService
+from hub.service.reading import ReadingService
+from hub.settings import Settings
+from hub.storage.appointments import Appointments
+from hub.storage.store import Store
+from hub.storage.throttle import Throttle, throttle_for
+
+SAFETY_NET_SECONDS = 1.0
+PRUNE_SECONDS = 3600.0
+REDIS_PING_SECONDS = 15.0
+
+
+class RuntimeObserver(Protocol):
+    def redis_round_trip(self, seconds: float) -> None: ...
+
+
+class Runtime:
+    def __init__(self, settings: Settings, broker: Broker | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings)
+        self.redis: Any = None
+        if settings.redis_url:
+            from hub.storage.redis_client import redis_client
+
+            self.redis = redis_client(settings.redis_url)
+        self.throttle: Throttle = throttle_for(self.redis, settings.redis_prefix)
+        self.node = Node(
+            settings, self.store, broker or broker_for(self.redis, settings.redis_prefix)
+        )
+        self.accounts = AccountService(settings, self.store, self.throttle, self.node)
+        self.calendars = CalendarService(self.store, self.node)
+        self.booking = BookingService(settings, self.store, self.node)
+        self.reading = ReadingService(self.store)
+        self.observer: RuntimeObserver | None = None
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def start(self, background: bool = True) -> None:
+        """Open the database and the broker; ``background``: the periodic work too."""
+        await self.store.connect()
+        await self.node.start()
+        if background:
+            self._loops = [
+                asyncio.create_task(_every(SAFETY_NET_SECONDS, self.node.fanout.check_recent)),
+                asyncio.create_task(_every(PRUNE_SECONDS, self.prune)),
+                asyncio.create_task(_every(REDIS_PING_SECONDS, self._ping_redis)),
+            ]
+
+    async def stop(self) -> None:
+        for loop in self._loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        await self.node.stop()
+        await self.store.disconnect()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def prune(self) -> tuple[int, int, int]:
+        """Forget channel-log rows, idempotency keys and refresh tokens past retention."""
+        settings = self.settings
+        async with self.store.write():
+            rows = await channel_log.prune(self.store, timedelta(days=settings.log_retention_days))
+            cutoff = now() - timedelta(hours=settings.idempotency_hours)
+            keys = await Appointments(self.store).prune_keys(cutoff)
+        tokens = await self.accounts.prune()
+        if rows or keys or tokens:
+            logs.event("pruned", log_rows=rows, idempotency_keys=keys, refresh_tokens=tokens)
+        return rows, keys, tokens
+
+    async def _ping_redis(self) -> None:
+        if self.redis is not None and self.observer is not None:
+            self.observer.redis_round_trip(await self.throttle.ping() / 1000)
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``work`` periodically, surviving its failures (e.g. a database outage)."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except Exception as exc:
+            logs.event(
+                "background_failed",
+                logging.WARNING,
+                work=getattr(work, "__name__", "?"),
+                error=type(exc).__name__,
+            )

@@ -1,0 +1,60 @@
+"""Failed sign-ins counted in Redis, shared by every hub process.
+
+A Redis error becomes :class:`~hub.domain.errors.Unavailable`: sign-in fails
+closed (503) while Redis is down, rather than running unthrottled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from hub.domain.errors import Unavailable
+
+
+@asynccontextmanager
+async def _unavailable() -> AsyncIterator[None]:
+    try:
+        yield
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise Unavailable("the sign-in throttle (Redis) is unavailable; retry") from exc
+
+
+class RedisThrottle:
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix + "loginfail:"
+
+    async def add_failure(self, key: str, window_seconds: float) -> int:
+        name = self._prefix + key
+        async with _unavailable():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(name)
+            pipe.expire(name, max(1, int(window_seconds)), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def failures(self, key: str) -> tuple[int, float]:
+        name = self._prefix + key
+        async with _unavailable():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.get(name)
+            pipe.pttl(name)
+            raw, pttl = await pipe.execute()
+        if raw is None or pttl <= 0:
+            return 0, 0.0
+        return int(raw), pttl / 1000
+
+    async def clear(self, key: str) -> None:
+        async with _unavailable():
+            await self._redis.delete(self._prefix + key)
+
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        async with _unavailable():
+            await self._redis.ping()
+        return (time.perf_counter() - started) * 1000
