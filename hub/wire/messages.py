@@ -247,7 +247,7 @@ MESSAGES: dict[str, Message] = {
                 Field("version", "int", required=False, minimum=1),
             ),
             who="staff",
-            summary="Confirm, cancel, complete or mark a no-show (the last two once it has started).",
+            summary="Confirm, cancel, complete or mark a no-show (these two once it has begun).",
             example={
                 "appointment_id": wire.EXAMPLE_IDS["appointment"],
                 "status": "cancelled",
