@@ -77,6 +77,14 @@ def _networks(name: str, raw: str) -> tuple[str, ...]:
     return networks
 
 
+def _redis_url(name: str, raw: str) -> str | None:
+    if raw.startswith("memory://"):
+        return None  # the in-process broker, as when unset
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"{name} must start with redis://, rediss:// or memory://")
+    return raw
+
+
 def _database_url(name: str, raw: str) -> str:
     if not raw.startswith(("sqlite:", "postgresql:", "postgres:")):
         raise SettingsError(f"{name} must start with sqlite:// or postgresql://")
@@ -91,7 +99,7 @@ def env(name: str, default: Any, read: Reader, secret: bool = False) -> Any:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL, _database_url)
-    redis_url: str | None = env("REDIS_URL", None, _text)
+    redis_url: str | None = env("REDIS_URL", None, _redis_url)
     secret_key: str = env("SECRET_KEY", "", _text, secret=True)
     access_token_expire_minutes: float = env("ACCESS_TOKEN_EXPIRE_MINUTES", 30.0, _number)
     refresh_token_expire_days: float = env("REFRESH_TOKEN_EXPIRE_DAYS", 7.0, _number)

@@ -96,12 +96,3 @@ class MemoryBroker:
             channel, payload = await self._queue.get()
             if self._on_message is not None and channel in self._channels:
                 self._on_message(channel, payload)
-
-
-def broker_for(redis: Any, prefix: str) -> Broker:
-    """The Redis broker when a Redis client is given, else the in-process one."""
-    if redis is None:
-        return MemoryBroker()
-    from hub.realtime.broker_redis import RedisBroker
-
-    return RedisBroker(redis, prefix)

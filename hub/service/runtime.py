@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from hub import logs
 from hub.domain.times import now
 from hub.realtime import channel_log
-from hub.realtime.broker import Broker, broker_for
+from hub.realtime.broker import Broker, MemoryBroker
 from hub.realtime.node import Node
 from hub.service.accounts import AccountService
 from hub.service.booking import BookingService
@@ -27,7 +27,7 @@ from hub.service.reading import ReadingService
 from hub.settings import Settings
 from hub.storage.appointments import Appointments
 from hub.storage.store import Store
-from hub.storage.throttle import Throttle, throttle_for
+from hub.storage.throttle import MemoryThrottle, Throttle
 
 SAFETY_NET_SECONDS = 1.0
 PRUNE_SECONDS = 3600.0
@@ -40,17 +40,21 @@ class RuntimeObserver(Protocol):
 
 class Runtime:
     def __init__(self, settings: Settings, broker: Broker | None = None) -> None:
+        """Build the parts; ``broker`` replaces the one the settings choose (tests)."""
         self.settings = settings
         self.store = Store(settings)
         self.redis: Any = None
-        if settings.redis_url:
+        self.throttle: Throttle = MemoryThrottle()
+        chosen: Broker = MemoryBroker()
+        if _scheme(settings.redis_url) != "memory":
+            from hub.realtime.broker_redis import RedisBroker
             from hub.storage.redis_client import redis_client
+            from hub.storage.throttle_redis import RedisThrottle
 
-            self.redis = redis_client(settings.redis_url)
-        self.throttle: Throttle = throttle_for(self.redis, settings.redis_prefix)
-        self.node = Node(
-            settings, self.store, broker or broker_for(self.redis, settings.redis_prefix)
-        )
+            self.redis = redis_client(str(settings.redis_url))
+            self.throttle = RedisThrottle(self.redis, settings.redis_prefix)
+            chosen = RedisBroker(self.redis, settings.redis_prefix)
+        self.node = Node(settings, self.store, broker or chosen)
         self.accounts = AccountService(settings, self.store, self.throttle, self.node)
         self.calendars = CalendarService(self.store, self.node)
         self.booking = BookingService(settings, self.store, self.node)
@@ -109,3 +113,8 @@ async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
                 work=getattr(work, "__name__", "?"),
                 error=type(exc).__name__,
             )
+
+
+def _scheme(url: str | None) -> str:
+    """``memory`` for none: the in-process broker and throttle of the embedded mode."""
+    return (url or "memory://").partition("://")[0]

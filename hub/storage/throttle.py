@@ -2,8 +2,9 @@
 
 The interface and the in-process implementation for the embedded single
 process; :mod:`hub.storage.throttle_redis` is the one every process of a
-deployment shares. Chosen by URL scheme with :func:`throttle_for`, the Redis
-import deferred until used (as encode/broadcaster chooses its backends).
+deployment shares. :mod:`hub.service.runtime` chooses one by the URL scheme,
+the Redis import deferred until used (as encode/broadcaster chooses its
+backends).
 
 Sign-ins and their revocation are not kept here: they are rows in the
 database (:mod:`hub.storage.users`), which a restarting Redis cannot lose.
@@ -12,7 +13,7 @@ database (:mod:`hub.storage.users`), which a restarting Redis cannot lose.
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Throttle(Protocol):
@@ -61,12 +62,3 @@ class MemoryThrottle:
         """Forget ended windows, so memory stays bounded by recent failures."""
         for key in [k for k, (_, until) in self._failures.items() if until <= current]:
             self._failures.pop(key, None)
-
-
-def throttle_for(redis: Any, prefix: str) -> Throttle:
-    """Redis counters when a Redis client is given, else in-process ones."""
-    if redis is None:
-        return MemoryThrottle()
-    from hub.storage.throttle_redis import RedisThrottle
-
-    return RedisThrottle(redis, prefix)
