@@ -25,6 +25,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from tests.inproc import InProcessHub
 from tests.servers import HubServer, run_hub
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -121,12 +122,12 @@ SHARED_SERVER_ENV = {"HUB_RATE_LIMIT_PER_SECOND": "10000", "HUB_RATE_LIMIT_BURST
 
 
 @pytest.fixture(scope="session")
-async def hub(backend: Backend) -> AsyncIterator[HubServer]:
-    """A running ``hub serve`` on this backend, shared by the session."""
-    server = HubServer({**backend.env, **SHARED_SERVER_ENV})
-    await asyncio.to_thread(server.start)
+async def hub(backend: Backend) -> AsyncIterator[InProcessHub]:
+    """A running hub on this backend, in this process, shared by the session."""
+    server = InProcessHub({**backend.env, **SHARED_SERVER_ENV})
+    await server.start()
     yield server
-    await asyncio.to_thread(server.stop)
+    await server.stop()
 
 
 @pytest.fixture
