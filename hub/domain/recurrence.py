@@ -19,7 +19,9 @@ Expansion, in the calendar's IANA zone:
   PEP 495 ``fold=0``: a time in a spring-forward gap moves forward by the
   gap (New York 02:30 on 2027-03-14 is 03:30 EDT, 07:30Z), a time that
   occurs twice takes its first occurrence. Each lasts the first one's
-  duration in elapsed time.
+  duration in elapsed time. A date a zone skipped entirely (Samoa, 30
+  December 2011) lands on the next date's occurrence: it counts toward
+  ``COUNT`` but, as a duplicate, is dropped (RFC 5545 §3.8.5.3).
 - ``UNTIL`` is inclusive. A UTC time (``20270301T090000Z``) bounds the
   occurrences' starts; a date (``20270301``) keeps the occurrences whose
   local date is that date or earlier. A floating time (``20270301T090000``,
@@ -57,9 +59,10 @@ _END_OF_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 # dateutil looks for the next match until the year 9999 before it gives up: about
 # 0.7 s for a rule that never matches again (DAILY;INTERVAL=7;BYDAY=TU from a
 # Monday). The Gregorian calendar repeats every 400 years (146,097 days, exactly
-# 20,871 weeks), so the rule is expanded 17 cycles later, where the year 9999
-# comes soon after our horizon, and every date moved back.
+# 20,871 weeks), so the rule is expanded 17 cycles later and every date moved
+# back: the search then stops at 3199, late enough to see a series leave 2999.
 _CYCLE_SHIFT_YEARS = 17 * 400
+_SEARCH_END = datetime(9999 - _CYCLE_SHIFT_YEARS, 12, 31, 23, 59, 59)
 
 
 class RecurrenceError(ValueError):
@@ -189,19 +192,23 @@ def expand(
     wall = _wall(first, zone)
     _check_until_not_before(rule, first, wall.date())
     starts = [first]
+    counted = 1
     dates = _later_dates(rule, wall)
-    while len(starts) != rule.count and (day := next(dates, None)) is not None:
+    while counted != rule.count and (day := next(dates, None)) is not None:
         start = _resolve(datetime.combine(day, wall.time()), zone)
         if isinstance(rule.until, datetime) and start > rule.until:
             break  # starts never decrease from one date to the next, so none later fits
+        if start + duration > _END_OF_TIME:
+            raise RecurrenceError("The series would run past 2999-12-31; end it sooner.")
+        counted += 1
+        if start == starts[-1]:
+            continue  # a whole day in a gap lands on the next one; RFC 5545 drops duplicates
         if len(starts) == rule.max_occurrences:
             raise RecurrenceError(
                 f"This rule gives more than {rule.max_occurrences} occurrences, "
                 "the most a series may have."
             )
         starts.append(start)
-    if starts[-1] + duration > _END_OF_TIME:
-        raise RecurrenceError("The series would run past 2999-12-31; end it sooner.")
     return [Occurrence(start, start + duration) for start in starts]
 
 
@@ -235,11 +242,12 @@ def _resolve(wall: datetime, zone: ZoneInfo) -> datetime:
 def _later_dates(rule: Recurrence, wall: datetime) -> Iterator[date]:
     """The local dates the rule gives after the first one's, from dateutil, lazily."""
     shift = _CYCLE_SHIFT_YEARS
-    horizon = datetime.combine(_END_OF_TIME.date(), time.max)  # local dates run ahead of UTC
-    if isinstance(rule.until, datetime) and rule.until < _END_OF_TIME:
+    horizon = _SEARCH_END
+    if isinstance(rule.until, datetime):
         # A day of margin, as local times run ahead of UTC by up to 14 hours:
         # expand() checks the exact bound on each resolved start.
-        horizon = min(horizon, rule.until.replace(tzinfo=None) + timedelta(days=1))
+        if rule.until < _END_OF_TIME:
+            horizon = rule.until.replace(tzinfo=None) + timedelta(days=1)
     elif rule.until is not None:
         horizon = min(horizon, datetime.combine(rule.until, time.max))
     dates = du.rrule(
@@ -248,7 +256,7 @@ def _later_dates(rule: Recurrence, wall: datetime) -> Iterator[date]:
         interval=rule.interval,
         wkst=du.MO,
         until=horizon.replace(year=horizon.year + shift),
-        byweekday=[_dateutil_weekday(d) for d in rule.by_day] or None,
+        byweekday=_dateutil_weekdays(rule),
         bymonthday=list(rule.by_month_day) or None,
         cache=False,
     )
@@ -258,9 +266,17 @@ def _later_dates(rule: Recurrence, wall: datetime) -> Iterator[date]:
             yield day
 
 
-def _dateutil_weekday(day: ByDay) -> du.weekday:
-    weekday = du.weekdays[day.weekday]
-    return weekday if day.ordinal is None else weekday(day.ordinal)
+def _dateutil_weekdays(rule: Recurrence) -> list[du.weekday] | None:
+    """BYDAY for dateutil, which keeps only the days that fit a plain weekday *and* an
+    ordinal one (BYDAY=1WE,FR: first Wednesdays that are Fridays, so none) where RFC
+    5545 means either; so beside any ordinal, a plain weekday goes as its 1st to 5th."""
+    if not any(d.ordinal for d in rule.by_day):
+        return [du.weekdays[d.weekday] for d in rule.by_day] or None
+    return [
+        du.weekdays[d.weekday](n)
+        for d in rule.by_day
+        for n in ([d.ordinal] if d.ordinal else range(1, 6))
+    ]
 
 
 def _check_until_not_before(rule: Recurrence, first: datetime, first_day: date) -> None:
