@@ -431,7 +431,7 @@ def cases(draw: st.DrawFn) -> Case:
     hour = draw(st.integers(0, 23) | st.integers(0, 3))  # most changes happen between 0 and 3
     minute = draw(st.sampled_from((0, 15, 30, 45)) | st.integers(0, 59))
     # A start in a gap reaches the hub as the instant after it: keep the wall time it shows.
-    wall = datetime.combine(day, dtime(hour, minute)).replace(tzinfo=zone).astimezone(zone)
+    wall = datetime.combine(day, dtime(hour, minute), tzinfo=zone).astimezone(UTC).astimezone(zone)
     wall = wall.replace(tzinfo=None, fold=0)
     freq = draw(st.sampled_from(("DAILY", "WEEKLY", "MONTHLY")))
     interval = draw(st.integers(1, 4))
