@@ -19,7 +19,7 @@ from hub.wire.ical import PRODID, FeedEvent, render_feed
 
 PARSE_ICS = Path(__file__).parent / "js" / "parse_ics.mjs"
 HOST = "hub.example.org"
-LONG_TITLE = "Physiotherapie: Rücken, Schulter; Nachsorge 💪 " * 5  # 235 characters
+LONG_TITLE = "Physiotherapie: Rücken, Schulter; Nachsorge 💪 " * 5  # 230 characters
 STATUSES = {
     "pending": "TENTATIVE",
     "confirmed": "CONFIRMED",

@@ -501,8 +501,8 @@ def oracle(case: Case) -> list[tuple[datetime, datetime]]:
         ]
         rule_text = re.sub("BYDAY=[^;]*", "BYDAY=" + ",".join(days), rule_text)
     if isinstance(case.until, date) and not isinstance(case.until, datetime):
-        # dateutil reads a date UNTIL as its midnight; the hub means the whole local date,
-        # which is the same as a UTC UNTIL at that date's last second (see the pinned test).
+        # dateutil reads a date UNTIL as its midnight, the hub as the whole local date
+        # (RFC 5545 wants a UTC UNTIL here): give the oracle that date's last second.
         end_of_day = datetime.combine(case.until, dtime(23, 59, 59), tzinfo=case.zone)
         rule_text = rule_text.replace(
             f"UNTIL={case.until:%Y%m%d}", f"UNTIL={end_of_day.astimezone(UTC):%Y%m%dT%H%M%SZ}"
@@ -546,6 +546,46 @@ def dtstart_matches(case: Case) -> bool:
     )
 
 
+def hand_case(text: str, wall: datetime, zone: ZoneInfo, duration: timedelta = HOUR) -> Case:
+    rule = parse_recurrence(text, 52)
+    return Case(
+        zone=zone,
+        wall=wall,
+        duration=duration,
+        freq=str(rule.freq),
+        by_day=tuple((d.ordinal, d.weekday) for d in rule.by_day),
+        by_month_day=rule.by_month_day,
+        count=rule.count,
+        until=rule.until,
+        text=text,
+        end_as_dtend=False,
+    )
+
+
+def test_where_recurring_ical_events_departs_from_rfc_5545() -> None:
+    """Hand-checked cases for each difference the property below allows, with the RFC answer."""
+    # A DTSTART outside the rule counts toward COUNT (RFC 5545 §3.8.5.3): Tuesday 5
+    # January and two Mondays; the oracle adds a third Monday.
+    tuesday = hand_case("FREQ=WEEKLY;BYDAY=MO;COUNT=3", datetime(2027, 1, 5, 10), BERLIN)
+    assert [s.date() for s, _ in oracle(tuesday)] == [
+        date(2027, 1, 5),
+        date(2027, 1, 11),
+        date(2027, 1, 18),
+        date(2027, 1, 25),
+    ]
+    assert len(starts(tuesday.text, tuesday.first)) == 3
+    # PT1H is exact (§3.3.6): 02:30 in New York's gap runs 03:30-04:30 EDT (07:30-08:30Z);
+    # the oracle adds the hour to the nonexistent 02:30 and ends at 03:30 EDT, no length.
+    gap = hand_case("FREQ=DAILY;COUNT=2", datetime(2027, 3, 13, 2, 30), NEW_YORK)
+    (_, _), (start, end) = oracle(gap)
+    assert (start.astimezone(UTC), end.astimezone(UTC)) == (
+        z(2027, 3, 14, 7, 30),
+        z(2027, 3, 14, 7, 30),
+    )
+    ours = expand(parse_recurrence(gap.text, 52), gap.first, HOUR, NEW_YORK)[1]
+    assert (ours.starts_at, ours.ends_at) == (z(2027, 3, 14, 7, 30), z(2027, 3, 14, 8, 30))
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_expansion_matches_recurring_ical_events(case: Case) -> None:
@@ -553,7 +593,7 @@ def test_expansion_matches_recurring_ical_events(case: Case) -> None:
     theirs = oracle(case)
     if case.count is not None and not dtstart_matches(case):
         # dateutil does not count a DTSTART outside the rule toward COUNT; RFC 5545
-        # §3.8.5.3 says it always counts (pinned by test_first_start_counts_...).
+        # §3.8.5.3 says it always counts (test_where_recurring_ical_events_departs...).
         event("DTSTART outside the rule")
         theirs = theirs[: case.count]
     # RFC 5545 §3.8.5.3 ignores duplicate instances (a day in a gap landing on the next).
@@ -581,8 +621,8 @@ def test_expansion_matches_recurring_ical_events(case: Case) -> None:
         # Compare in UTC: PEP 495 makes a time in a gap or fold unequal to any other zone's.
         if end.astimezone(UTC) != occurrence.ends_at:
             # recurring-ical-events adds the length on the wall clock; RFC 5545 §3.3.6
-            # and §3.8.5.3 make it exact (pinned by test_length_is_elapsed_...). So
-            # they differ only where that wall-clock span crosses an offset change.
+            # and §3.8.5.3 make it exact (test_where_recurring_ical_events_departs...).
+            # So they differ only where that wall-clock span crosses an offset change.
             event("an occurrence across an offset change")
             wall_end = (start.replace(tzinfo=None) + case.duration).replace(tzinfo=case.zone)
             assert end.astimezone(UTC) == wall_end.astimezone(UTC)

@@ -93,6 +93,10 @@ class ByDay:
     weekday: int
     ordinal: int | None = None
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError("weekday must be between 0 and 6")
+
     def __str__(self) -> str:
         return f"{self.ordinal or ''}{_WEEKDAYS[self.weekday]}"
 
@@ -368,10 +372,6 @@ def _by_day(value: str) -> tuple[ByDay, ...]:
                 "with an ordinal such as 1MO or -1FR for MONTHLY."
             )
         ordinal = int(match[1]) if match[1] else None
-        if ordinal == 0:
-            raise RecurrenceError(
-                "A BYDAY ordinal runs from 1 to 5, or -1 to -5 from the month's end."
-            )
         days.add(ByDay(_WEEKDAYS.index(match[2]), ordinal))
     return tuple(sorted(days, key=lambda d: (d.weekday, d.ordinal or 0)))
 
