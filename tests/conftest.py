@@ -130,6 +130,18 @@ async def hub(backend: Backend) -> AsyncIterator[InProcessHub]:
     await server.stop()
 
 
+@pytest.fixture(scope="session")
+async def hubs(backend: Backend, hub: InProcessHub) -> AsyncIterator[list[InProcessHub]]:
+    """Every process of the backend: one embedded; two sharing PostgreSQL and Redis."""
+    if backend.name == "embedded":
+        yield [hub]
+        return
+    second = InProcessHub({**backend.env, **SHARED_SERVER_ENV})
+    await second.start()
+    yield [hub, second]
+    await second.stop()
+
+
 @pytest.fixture
 async def api(hub: HubServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=hub.url, timeout=15) as client:

@@ -34,4 +34,5 @@ def redis_client(url: str) -> Any:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
         retry_on_error=[ConnectionError, TimeoutError],
     )
-    return aioredis.Redis(connection_pool=pool)
+    # from_pool: closing the client closes the pool and every connection in it.
+    return aioredis.Redis.from_pool(pool)
