@@ -75,6 +75,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from hub import demo, logs
     from hub.web.app import create_app
+    from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
 
     _migrate(settings, args)
     logs.setup(settings.log_json)
@@ -90,7 +91,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         served,
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
+        ws=DrainingWebSocketsSansIOProtocol,
         ws_max_size=settings.ws_max_bytes,
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
