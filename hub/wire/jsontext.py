@@ -46,7 +46,7 @@ def _refuse_constant(name: str) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise MalformedBody("a number is too large")
+        raise MalformedBody("a number in the JSON text is too large")
     return value
 
 
@@ -68,9 +68,9 @@ def decode(text: str | bytes, max_chars: int = DEFAULT_MAX_CHARS) -> Any:
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise MalformedBody("the text is not valid UTF-8") from None
+            raise MalformedBody("the JSON text is not valid UTF-8") from None
     if len(text) > max_chars:
-        raise MalformedBody(f"the text is longer than {max_chars} characters")
+        raise MalformedBody(f"the JSON text is longer than {max_chars} characters")
     check_depth(text)
     try:
         return _DECODER.decode(text)
@@ -94,7 +94,7 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
         if token == "[" or token == "{":
             depth += 1
             if depth > limit:
-                raise MalformedBody(f"JSON nested deeper than {limit} levels")
+                raise MalformedBody(f"the JSON text nests deeper than {limit} levels")
         elif token == "]" or token == "}":
             depth -= 1
 

@@ -70,7 +70,7 @@ def parse_frame(text: str) -> Request:
     try:
         message = jsontext.decode(text, MAX_FRAME_CHARS)
     except BadRequest as exc:
-        raise FrameError(f"the message is not valid: {exc.message}", None, None) from None
+        raise FrameError(exc.message, None, None) from None
     if not isinstance(message, dict):
         raise FrameError("the message must be a JSON object", None, None)
     request_id = message.get("id")
