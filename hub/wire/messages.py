@@ -15,7 +15,7 @@ from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from hub.wire import json_schemas as wire
-from hub.wire.schema import Field, Shape
+from hub.wire.schema import INT32_MAX, INT64_MAX, Field, Shape
 
 Who = Literal["anyone", "staff", "admin"]
 
@@ -62,7 +62,9 @@ WRITTEN = wire.answer(appointment=wire.ref("Appointment"), seqs=wire.ref("Seqs")
 
 TITLE = Field("title", "str", min_length=1, max_length=200)
 NOTES = Field("notes", "str", required=False, max_length=5000)
-VERSION = Field("version", "int", minimum=1)
+# Integer limits are the database's: a version is an INTEGER, a seq a BIGINT.
+VERSION = Field("version", "int", minimum=1, maximum=INT32_MAX)
+OPTIONAL_VERSION = Field("version", "int", required=False, minimum=1, maximum=INT32_MAX)
 APPOINTMENT_ID = Field("appointment_id", "id")
 STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
 ROLES = ("user", "staff", "admin")
@@ -116,7 +118,10 @@ MESSAGES: dict[str, Message] = {
         ),
         _msg(
             "subscribe",
-            (Field("channel", "channel"), Field("since", "int", required=False, minimum=0)),
+            (
+                Field("channel", "channel"),
+                Field("since", "int", required=False, minimum=0, maximum=INT64_MAX),
+            ),
             summary="Receive a channel's events after `since` (or from now).",
             example={"channel": wire.CALENDAR_CHANNEL, "since": 0},
             answer=wire.answer(channel={"type": "string"}, seq=wire.SEQ),
@@ -224,7 +229,7 @@ MESSAGES: dict[str, Message] = {
             "appointment.cancel",
             (
                 APPOINTMENT_ID,
-                Field("version", "int", required=False, minimum=1),
+                OPTIONAL_VERSION,
                 Field("reason", "str", required=False, max_length=500),
             ),
             summary="Cancel an appointment.",
@@ -244,7 +249,7 @@ MESSAGES: dict[str, Message] = {
             (
                 APPOINTMENT_ID,
                 Field("status", "str", choices=STATUSES),
-                Field("version", "int", required=False, minimum=1),
+                OPTIONAL_VERSION,
             ),
             who="staff",
             summary="Confirm, cancel, complete or mark a no-show (these two once it has begun).",
