@@ -14,7 +14,7 @@ from typing import Any
 
 from hub.wire import json_schemas as wire
 from hub.wire.messages import MESSAGES, Message
-from hub.wire.protocol import MAX_ID_LENGTH, PROTOCOL_VERSION, CloseCode
+from hub.wire.protocol import MAX_ID_LENGTH, MAX_INT_ID, PROTOCOL_VERSION, CloseCode
 
 CHANNEL = "socket"
 
@@ -93,7 +93,10 @@ def close_codes() -> list[dict[str, Any]]:
 
 
 REQUEST_ID = {
-    "oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}],
+    "oneOf": [
+        {"type": "string", "maxLength": MAX_ID_LENGTH},
+        {"type": "integer", "minimum": -MAX_INT_ID, "maximum": MAX_INT_ID},
+    ],
     "description": "chosen by the client, echoed in the answer",
 }
 

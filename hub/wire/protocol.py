@@ -134,9 +134,3 @@ def encode_error(request_id: str | int | None, error: HubError) -> str:
         frame["id"] = request_id
     frame["error"] = error.to_wire()
     return _dumps(frame)
-
-
-def encode_event(channel: str, seq: int, event: str, data: dict[str, Any], at: str) -> str:
-    return _dumps(
-        {"type": "event", "channel": channel, "seq": seq, "event": event, "data": data, "at": at}
-    )
