@@ -38,6 +38,7 @@ from hub.domain.model import (
 )
 from hub.domain.times import format_time, now
 from hub.service.access import Identity, current, require_staff
+from hub.service.holds import claimed, give_way, survey
 from hub.service.unit_of_work import Publisher, Work, unit_of_work
 from hub.settings import Settings
 from hub.storage.appointments import Appointments
@@ -85,7 +86,11 @@ class BookingService:
                     raise BadRequest("this calendar is not taking bookings", field="calendar_id")
                 if client_id != actor.id:  # the actor's own account is known to be active
                     await self._check_client(client_id)
-                await self._check_rules(actor, calendar, starts_at, ends_at, None)
+                if "hold_id" in data:
+                    await claimed(
+                        self.appointments, actor, data["hold_id"], calendar.id, starts_at, ends_at
+                    )
+                hold_id = await self._check_rules(work, actor, calendar, starts_at, ends_at, None)
                 stamp = now()
                 appointment = Appointment(
                     id=str(uuid.uuid4()),
@@ -106,7 +111,7 @@ class BookingService:
                     await self.appointments.remember(
                         actor.id, key, fingerprint, appointment.id, stamp
                     )
-                return await _record(work, appointment, "appointment.created")
+                return await _record(work, appointment, "appointment.created", hold_id)
         except Overlap as exc:
             raise SlotTaken("that time overlaps another appointment") from exc
         except Duplicate:
@@ -125,18 +130,21 @@ class BookingService:
                         f"a {before.status.value} appointment cannot be changed"
                     )
                 changes: dict[str, Any] = {}
+                hold_id = None
                 if "starts_at" in data or "ends_at" in data:
                     starts_at = data.get("starts_at", before.starts_at)
                     ends_at = data.get("ends_at", before.ends_at)
                     rules.check_length(self.settings, starts_at, ends_at)
-                    await self._check_rules(actor, calendar, starts_at, ends_at, before.id)
+                    hold_id = await self._check_rules(
+                        work, actor, calendar, starts_at, ends_at, before.id
+                    )
                     changes.update(starts_at=starts_at, ends_at=ends_at)
                 if "title" in data:
                     changes["title"] = data["title"].strip()
                 if "notes" in data:
                     changes["notes"] = data["notes"]
                 after = await self._replace(before, changes)
-                return await _record(work, after, "appointment.updated")
+                return await _record(work, after, "appointment.updated", hold_id)
         except Overlap as exc:
             raise SlotTaken("that time overlaps another appointment") from exc
 
@@ -171,7 +179,7 @@ class BookingService:
                 actor = await current(self.users, identity)
                 require_staff(actor)
                 calendar = await self._locked(data["calendar_id"])
-                await self._check_rules(actor, calendar, starts_at, ends_at, None)
+                await self._check_rules(work, actor, calendar, starts_at, ends_at, None)
                 stamp = now()
                 block = Appointment(
                     id=str(uuid.uuid4()),
@@ -276,18 +284,21 @@ class BookingService:
 
     async def _check_rules(
         self,
+        work: Work,
         actor: User,
         calendar: Calendar,
         starts_at: datetime,
         ends_at: datetime,
         sparing: str | None,
-    ) -> None:
-        """Overlap for everyone; past, working hours, notice, horizon for users."""
-        before, after = rules.buffers(calendar)
-        busy = await self.appointments.busy(
-            calendar.id, starts_at - before, ends_at + after, sparing=sparing
-        )
-        rules.check_bookable(actor, calendar, starts_at, ends_at, busy, now())
+    ) -> str | None:
+        """Check the rules, then clear the actor's own holds out of the way.
+
+        Returns the id of the actor's hold of exactly these times, which this
+        booking takes over (its event says so), if there is one.
+        """
+        nearby = await survey(work, calendar, actor, starts_at, ends_at, sparing)
+        rules.check_bookable(actor, calendar, starts_at, ends_at, nearby.taken, nearby.held, now())
+        return await give_way(work, nearby.mine, calendar.id, starts_at, ends_at)
 
 
 def _check_owner(actor: User, appointment: Appointment) -> None:
@@ -297,9 +308,13 @@ def _check_owner(actor: User, appointment: Appointment) -> None:
         raise BadRequest("that is a time-off block: use calendar.unblock", field="appointment_id")
 
 
-async def _record(work: Work, appointment: Appointment, event: str) -> Written:
+async def _record(
+    work: Work, appointment: Appointment, event: str, hold_id: str | None = None
+) -> Written:
     """Append the change to the calendar's channel and its client's."""
     wire = appointment.to_wire()
+    if hold_id is not None:  # stands in for that hold's slot.released
+        wire["hold_id"] = hold_id
     await work.append(calendar_channel(appointment.calendar_id), event, wire)
     if not appointment.is_block:  # a block has no client to tell
         await work.append(user_channel(appointment.client_id), event, wire)

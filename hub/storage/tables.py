@@ -80,8 +80,11 @@ appointments = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("cancel_reason", sa.Text, nullable=True),
-    # "appointment", or "block" for time off (busy time with no client).
+    # "appointment"; "block" for time off (busy time with no client); "hold" for
+    # a slot kept while someone books (client_id is its holder).
     sa.Column("kind", sa.String(16), nullable=False, server_default="appointment"),
+    # Holds only: when a live hold lapses.
+    sa.Column("expires_at", Timestamp, nullable=True),
     sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),

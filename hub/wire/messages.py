@@ -147,13 +147,29 @@ MESSAGES: dict[str, Message] = {
                 Field("from", "time", required=False),
                 Field("to", "time", required=False),
             ),
-            summary="Snapshot of a channel's appointments and the seq it reflects.",
+            summary="Snapshot of a channel's appointments (and a calendar's live holds) and the "
+            "seq it reflects.",
             example={"channel": wire.CALENDAR_CHANNEL, **DAY},
-            answer=wire.answer(
-                appointments={"type": "array", "items": wire.ref("ProjectedAppointment")},
-                seq=wire.SEQ,
-            ),
-            answer_example={"appointments": [wire.EXAMPLE_APPOINTMENT], "seq": 7},
+            answer={
+                **wire.answer(
+                    appointments={"type": "array", "items": wire.ref("ProjectedAppointment")},
+                    seq=wire.SEQ,
+                ),
+                "properties": {
+                    "appointments": {"type": "array", "items": wire.ref("ProjectedAppointment")},
+                    "seq": wire.SEQ,
+                    "holds": {
+                        "type": "array",
+                        "items": wire.ref("ProjectedHold"),
+                        "description": "calendar channels only: the live holds in the window",
+                    },
+                },
+            },
+            answer_example={
+                "appointments": [wire.EXAMPLE_APPOINTMENT],
+                "seq": 7,
+                "holds": [wire.EXAMPLE_HOLD],
+            },
         ),
         _msg(
             "availability.get",
@@ -183,6 +199,12 @@ MESSAGES: dict[str, Message] = {
                 NOTES,
                 Field("client_id", "id", required=False),
                 Field("idempotency_key", "key", required=False, min_length=1, max_length=200),
+                Field(
+                    "hold_id",
+                    "id",
+                    required=False,
+                    description="your live hold of exactly these times: booked and ended",
+                ),
             ),
             summary="Book an appointment.",
             example={
@@ -263,6 +285,27 @@ MESSAGES: dict[str, Message] = {
                 "appointment": wire.appointment_example(status="cancelled", version=2),
                 "seqs": wire.EXAMPLE_SEQS,
             },
+        ),
+        _msg(
+            "slot.hold",
+            (Field("calendar_id", "id"), Field("starts_at", "time"), Field("ends_at", "time")),
+            summary="Hold a slot while you book it (HUB_HOLD_SECONDS); the same slot again "
+            "extends your hold, another slot on the calendar replaces it.",
+            example={
+                "calendar_id": wire.EXAMPLE_IDS["calendar"],
+                "starts_at": "2031-05-05T09:00:00Z",
+                "ends_at": "2031-05-05T09:30:00Z",
+            },
+            answer=wire.answer(hold=wire.ref("Hold"), seqs=wire.ref("Seqs")),
+            answer_example={"hold": wire.EXAMPLE_HOLD, "seqs": {wire.CALENDAR_CHANNEL: 8}},
+        ),
+        _msg(
+            "slot.release",
+            (Field("hold_id", "id"),),
+            summary="End a live hold: its holder, staff or an admin.",
+            example={"hold_id": wire.EXAMPLE_IDS["hold"]},
+            answer=wire.answer(seqs=wire.ref("Seqs")),
+            answer_example={"seqs": {wire.CALENDAR_CHANNEL: 9}},
         ),
         _msg(
             "calendar.create",
