@@ -132,6 +132,7 @@ class Appointment:
     created_at: datetime
     updated_at: datetime
     kind: Kind = Kind.APPOINTMENT
+    series_id: str | None = None
 
     @property
     def is_block(self) -> bool:
@@ -153,6 +154,25 @@ class Appointment:
             "created_at": format_time(self.created_at),
             "updated_at": format_time(self.updated_at),
             "kind": self.kind.value,
+            "series_id": self.series_id,
+        }
+
+
+@dataclass(frozen=True)
+class Series:
+    """A recurring series as booked; its occurrences are appointments with its id."""
+
+    id: str
+    calendar_id: str
+    client_id: str
+    recurrence: str  # the canonical RRULE text
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recurrence": self.recurrence,
+            "calendar_id": self.calendar_id,
+            "client_id": self.client_id,
         }
 
 

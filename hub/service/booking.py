@@ -31,12 +31,15 @@ from hub.domain.model import (
     Appointment,
     Calendar,
     Kind,
+    Series,
     Status,
     User,
     calendar_channel,
     user_channel,
 )
+from hub.domain.recurrence import Recurrence
 from hub.domain.times import format_time, now
+from hub.service import series
 from hub.service.access import Identity, current, require_staff
 from hub.service.holds import claimed, give_way, survey
 from hub.service.unit_of_work import Publisher, Work, unit_of_work
@@ -49,10 +52,16 @@ from hub.storage.users import Users
 
 @dataclass(frozen=True)
 class Written:
-    """A committed change: the appointment after it, and the seq of each channel touched."""
+    """A committed change: the appointment after it, and the seq of each channel touched.
+
+    For a series: ``appointments`` holds every occurrence written (the first,
+    or the named one, is ``appointment``), and a new series is ``series``.
+    """
 
     appointment: Appointment
     seqs: dict[str, int]
+    appointments: list[Appointment] | None = None
+    series: Series | None = None
 
 
 class BookingService:
@@ -69,6 +78,7 @@ class BookingService:
     async def create(self, identity: Identity, data: dict[str, Any]) -> Written:
         starts_at, ends_at = data["starts_at"], data["ends_at"]
         rules.check_length(self.settings, starts_at, ends_at)
+        rule = series.parse(self.settings, data["recurrence"]) if "recurrence" in data else None
         key = data.get("idempotency_key")
         try:
             async with unit_of_work(self.store, self.publisher) as work:
@@ -90,6 +100,8 @@ class BookingService:
                     await claimed(
                         self.appointments, actor, data["hold_id"], calendar.id, starts_at, ends_at
                     )
+                if rule is not None:
+                    return await self._create_series(work, actor, calendar, client_id, rule, data)
                 hold_id = await self._check_rules(work, actor, calendar, starts_at, ends_at, None)
                 stamp = now()
                 appointment = Appointment(
@@ -107,10 +119,7 @@ class BookingService:
                     updated_at=stamp,
                 )
                 await self.appointments.insert(appointment)
-                if key is not None:
-                    await self.appointments.remember(
-                        actor.id, key, fingerprint, appointment.id, stamp
-                    )
+                await self._remember(actor, key, fingerprint, appointment.id)
                 return await _record(work, appointment, "appointment.created", hold_id)
         except Overlap as exc:
             raise SlotTaken("that time overlaps another appointment") from exc
@@ -129,6 +138,8 @@ class BookingService:
                     raise InvalidTransition(
                         f"a {before.status.value} appointment cannot be changed"
                     )
+                if before.series_id is not None and data.get("scope", "one") != "one":
+                    return await self._update_series(work, actor, before, calendar, data)
                 changes: dict[str, Any] = {}
                 hold_id = None
                 if "starts_at" in data or "ends_at" in data:
@@ -149,7 +160,21 @@ class BookingService:
             raise SlotTaken("that time overlaps another appointment") from exc
 
     async def cancel(self, identity: Identity, data: dict[str, Any]) -> Written:
-        return await self._transition(identity, data, Status.CANCELLED, "appointment.cancelled")
+        if data.get("scope", "one") == "one":
+            return await self._transition(identity, data, Status.CANCELLED, "appointment.cancelled")
+        async with unit_of_work(self.store, self.publisher) as work:
+            _, named, _ = await self._target(identity, data)
+            rules.check_transition(named, Status.CANCELLED, now())
+            if named.series_id is None:
+                after = await self._replace(named, {"status": Status.CANCELLED})
+                return await _record(work, after, "appointment.cancelled")
+            members = await self.appointments.of_series(named.series_id)
+            targets = series.in_scope(members, named, data["scope"])
+            changed = await series.replace_all(
+                self.appointments, [(a, {"status": Status.CANCELLED}) for a in targets]
+            )
+            await series.record_all(work, changed, "appointment.cancelled")
+            return _written_all(work, named, changed)
 
     async def set_status(self, identity: Identity, data: dict[str, Any]) -> Written:
         return await self._transition(
@@ -214,6 +239,51 @@ class BookingService:
             after = await self._replace(block, {"status": Status.CANCELLED})
             return await _record(work, after, "appointment.cancelled")
 
+    # Series
+
+    async def _create_series(
+        self,
+        work: Work,
+        actor: User,
+        calendar: Calendar,
+        client_id: str,
+        rule: Recurrence,
+        data: dict[str, Any],
+    ) -> Written:
+        times = series.occurrences(rule, calendar, data["starts_at"], data["ends_at"])
+        hold_id = await series.check_all(work, self.settings, actor, calendar, times, set())
+        made, occurrences = series.new_series(actor, calendar, client_id, rule, data, times)
+        await self.appointments.insert_series(made, occurrences, actor.id, now())
+        key = data.get("idempotency_key")
+        await self._remember(actor, key, _fingerprint(data, client_id), occurrences[0].id)
+        await series.record_all(work, occurrences, "appointment.created", hold_id)
+        return Written(occurrences[0], work.seqs, occurrences, made)
+
+    async def _update_series(
+        self, work: Work, actor: User, named: Appointment, calendar: Calendar, data: dict[str, Any]
+    ) -> Written:
+        assert named.series_id is not None
+        members = await self.appointments.of_series(named.series_id)
+        targets = series.in_scope(members, named, data["scope"])
+        common = {k: data[k] for k in ("title", "notes") if k in data}
+        if "title" in common:
+            common["title"] = common["title"].strip()
+        times = [(a.starts_at, a.ends_at) for a in targets]
+        if "starts_at" in data or "ends_at" in data:
+            start = data.get("starts_at", named.starts_at)
+            end = data.get("ends_at", named.ends_at)
+            times = series.shifted(targets, named, calendar, start, end)
+            ids = {a.id for a in targets}
+            ordered = sorted(times)
+            await series.check_all(work, self.settings, actor, calendar, ordered, ids)
+        changes = [
+            (a, {**common, "starts_at": s, "ends_at": e})
+            for a, (s, e) in zip(targets, times, strict=True)
+        ]
+        changed = await series.replace_all(self.appointments, changes)
+        await series.record_all(work, changed, "appointment.updated")
+        return _written_all(work, named, changed)
+
     # Steps
 
     async def _locked(self, calendar_id: str) -> Calendar:
@@ -252,7 +322,14 @@ class BookingService:
         await self.appointments.replace(before, after)
         return after
 
+    async def _remember(
+        self, actor: User, key: str | None, fingerprint: str, appointment_id: str
+    ) -> None:
+        if key is not None:
+            await self.appointments.remember(actor.id, key, fingerprint, appointment_id, now())
+
     async def _replay(self, actor: User, key: str, fingerprint: str) -> Written | None:
+        """The answer to an earlier request with this key (a series: all of it); no events."""
         record = await self.appointments.remembered(actor.id, key)
         if record is None:
             return None
@@ -263,7 +340,12 @@ class BookingService:
             raise BadRequest(
                 "idempotency_key was used with different fields", field="idempotency_key"
             )
-        return Written(await self._existing(record.appointment_id), {})
+        first = await self._existing(record.appointment_id)
+        if first.series_id is None:
+            return Written(first, {})
+        made = await self.appointments.series(first.series_id)
+        occurrences = await self.appointments.of_series(first.series_id)
+        return Written(first, {}, occurrences, made)
 
     async def _replay_after_race(
         self, identity: Identity, data: dict[str, Any], key: str | None
@@ -321,6 +403,12 @@ async def _record(
     return Written(appointment, work.seqs)
 
 
+def _written_all(work: Work, named: Appointment, changed: list[Appointment]) -> Written:
+    """A series change's answer: the named occurrence after it, and each one changed."""
+    after = next(a for a in changed if a.id == named.id)
+    return Written(after, work.seqs, sorted(changed, key=lambda a: a.starts_at))
+
+
 def _fingerprint(data: dict[str, Any], client_id: str) -> str:
     fields = {
         "calendar_id": data["calendar_id"],
@@ -330,4 +418,6 @@ def _fingerprint(data: dict[str, Any], client_id: str) -> str:
         "notes": data.get("notes", ""),
         "client_id": client_id,
     }
+    if "recurrence" in data:  # a series' key covers its rule too
+        fields["recurrence"] = data["recurrence"]
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()

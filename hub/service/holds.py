@@ -24,7 +24,7 @@ from hub.domain.times import now
 from hub.service.access import Identity, current
 from hub.service.unit_of_work import Publisher, Work, unit_of_work
 from hub.settings import Settings
-from hub.storage.appointments import Appointments
+from hub.storage.appointments import Appointments, Busy
 from hub.storage.calendars import Calendars
 from hub.storage.store import Overlap, Store
 from hub.storage.users import Users
@@ -48,22 +48,43 @@ async def survey(
     sparing: str | None = None,
 ) -> Nearby:
     """The busy time near [start, end) (within the buffers), lapsed holds ended on the way."""
-    appointments = Appointments(work.store)
+    busy = await busy_near(work, calendar, start, end)
+    return sort_out(busy, calendar, actor, start, end, {sparing} if sparing else set())
+
+
+async def busy_near(work: Work, calendar: Calendar, start: datetime, end: datetime) -> list[Busy]:
+    """Busy time of the calendar within the buffers of [start, end); lapsed holds ended."""
     before, after = rules.buffers(calendar)
     stamp = now()
+    found = []
+    for busy in await Appointments(work.store).busy(calendar.id, start - before, end + after):
+        if busy.hold is not None and busy.hold.expires_at <= stamp:
+            await end_hold(work, busy.hold, HoldEnd.EXPIRED, stamp)
+        else:
+            found.append(busy)
+    return found
+
+
+def sort_out(
+    busy: list[Busy],
+    calendar: Calendar,
+    actor: User,
+    start: datetime,
+    end: datetime,
+    sparing: set[str],
+) -> Nearby:
+    """What of ``busy`` matters to [start, end), sorted by whose it is."""
+    before, after = rules.buffers(calendar)
     nearby = Nearby()
-    for busy in await appointments.busy(calendar.id, start - before, end + after):
-        hold = busy.hold
-        if busy.id == sparing:
+    for b in busy:
+        if b.id in sparing or not b.overlaps(start - before, end + after):
             continue
-        if hold is None:
-            nearby.taken.append(Interval(busy.starts_at, busy.ends_at))
-        elif hold.expires_at <= stamp:
-            await end_hold(work, hold, HoldEnd.EXPIRED, stamp)
-        elif hold.held_by != actor.id:
-            nearby.held.append(Interval(hold.starts_at, hold.ends_at))
-        elif busy.overlaps(start, end):
-            nearby.mine.append(hold)
+        if b.hold is None:
+            nearby.taken.append(Interval(b.starts_at, b.ends_at))
+        elif b.hold.held_by != actor.id:
+            nearby.held.append(Interval(b.starts_at, b.ends_at))
+        elif b.overlaps(start, end):
+            nearby.mine.append(b.hold)
     return nearby
 
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.domain.model import Appointment, Hold, HoldEnd, Kind, Status
+from hub.domain.model import Appointment, Hold, HoldEnd, Kind, Series, Status
 from hub.domain.times import utc
 from hub.storage.store import Store, statement
 from hub.storage.tables import Timestamp, appointments, idempotency_keys
+from hub.storage.tables import series as series_table
 
 _ACTIVE = "('pending', 'confirmed')"
 # Pending or confirmed time of a calendar overlapping [lower, upper): appointments,
@@ -33,9 +34,9 @@ _NEARBY = statement(
 _LIVE_HOLD = sa.and_(appointments.c.kind == Kind.HOLD.value, appointments.c.status == "pending")
 _INSERT = statement(
     "INSERT INTO appointments (id, calendar_id, client_id, title, notes, starts_at, ends_at,"
-    " status, version, created_by, created_at, updated_at, kind) VALUES (:id, :calendar_id,"
-    " :client_id, :title, :notes, :starts_at, :ends_at, :status, :version, :created_by,"
-    " :created_at, :updated_at, :kind)",
+    " status, version, created_by, created_at, updated_at, kind, series_id) VALUES (:id,"
+    " :calendar_id, :client_id, :title, :notes, :starts_at, :ends_at, :status, :version,"
+    " :created_by, :created_at, :updated_at, :kind, :series_id)",
     starts_at=Timestamp,
     ends_at=Timestamp,
     created_at=Timestamp,
@@ -66,6 +67,7 @@ def appointment_from_row(row: Any) -> Appointment:
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
         kind=Kind(row["kind"]),
+        series_id=row["series_id"],
     )
 
 
@@ -91,6 +93,25 @@ class Busy:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.starts_at < end and self.ends_at > start
+
+
+def _columns(a: Appointment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "calendar_id": a.calendar_id,
+        "client_id": a.client_id,
+        "title": a.title,
+        "notes": a.notes,
+        "starts_at": a.starts_at,
+        "ends_at": a.ends_at,
+        "status": a.status.value,
+        "version": a.version,
+        "created_by": a.created_by,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "kind": a.kind.value,
+        "series_id": a.series_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -128,8 +149,45 @@ class Appointments:
                 created_at=a.created_at,
                 updated_at=a.updated_at,
                 kind=a.kind.value,
+                series_id=a.series_id,
             )
         )
+
+    async def insert_series(
+        self, series: Series, occurrences: list[Appointment], created_by: str, stamp: datetime
+    ) -> None:
+        """A series and all its occurrences, in two statements.
+
+        Raises :class:`~hub.storage.store.Overlap` when any occurrence's time is taken.
+        """
+        await self.store.execute(
+            series_table.insert().values(
+                id=series.id,
+                calendar_id=series.calendar_id,
+                client_id=series.client_id,
+                recurrence=series.recurrence,
+                created_by=created_by,
+                created_at=stamp,
+            )
+        )
+        await self.store.execute(appointments.insert().values([_columns(a) for a in occurrences]))
+
+    async def series(self, series_id: str) -> Series | None:
+        row = await self.store.fetch_one(
+            series_table.select().where(series_table.c.id == series_id)
+        )
+        if row is None:
+            return None
+        return Series(row["id"], row["calendar_id"], row["client_id"], row["recurrence"])
+
+    async def of_series(self, series_id: str) -> list[Appointment]:
+        """Every occurrence of a series, by start."""
+        query = (
+            appointments.select()
+            .where(appointments.c.series_id == series_id)
+            .order_by(appointments.c.starts_at)
+        )
+        return [appointment_from_row(r) for r in await self.store.fetch_all(query)]
 
     async def replace(self, before: Appointment, after: Appointment) -> None:
         """Write ``after`` over ``before`` (same id), guarded by ``before``'s version."""

@@ -36,6 +36,13 @@ CANCEL_QUERY = Shape(
             in_query=True,
             description="the current version; refused with 409 when stale",
         ),
+        Field(
+            "scope",
+            "str",
+            required=False,
+            choices=("one", "following", "all"),
+            description="for an occurrence of a series: this one, this and later, or all",
+        ),
     )
 )
 

@@ -163,6 +163,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "block: time off made with calendar.block (its client_id is the "
                 "staff member who made it)",
             },
+            "series_id": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "the recurring series it belongs to; null outside a series",
+            },
         },
         "An appointment as staff, admins and its own client see it. In the event of a "
         "booking that took over a hold, also hold_id (that hold has ended).",
@@ -203,6 +208,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "anyOf": [ref("Hold"), ref("OthersHold")],
         "description": "With held_by for its holder, staff and admins.",
     },
+    "Series": _object(
+        {
+            "id": _UUID,
+            "recurrence": {"type": "string", "description": "the RRULE, canonical form"},
+            "calendar_id": _UUID,
+            "client_id": _UUID,
+        },
+        "A recurring series; each occurrence is an appointment with its series_id.",
+    ),
     "SlotReleased": _object(
         {
             "id": _UUID,
@@ -290,6 +304,7 @@ EXAMPLE_APPOINTMENT: dict[str, Any] = {
     "created_at": "2026-11-24T09:00:00Z",
     "updated_at": "2026-11-24T09:00:00Z",
     "kind": "appointment",
+    "series_id": None,
 }
 
 

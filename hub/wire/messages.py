@@ -57,7 +57,19 @@ def _msg(
 
 
 DAY = {"from": "2030-03-04T00:00:00Z", "to": "2030-03-05T00:00:00Z"}
-WRITTEN = wire.answer(appointment=wire.ref("Appointment"), seqs=wire.ref("Seqs"))
+_BASE_WRITTEN = wire.answer(appointment=wire.ref("Appointment"), seqs=wire.ref("Seqs"))
+WRITTEN = {
+    **_BASE_WRITTEN,
+    "properties": {
+        **_BASE_WRITTEN["properties"],
+        "appointments": {
+            "type": "array",
+            "items": wire.ref("Appointment"),
+            "description": "a series: every occurrence written, in start order",
+        },
+        "series": {**wire.ref("Series"), "description": "a new series (recurrence given)"},
+    },
+}
 
 
 TITLE = Field("title", "str", min_length=1, max_length=200)
@@ -66,6 +78,14 @@ NOTES = Field("notes", "str", required=False, max_length=5000)
 VERSION = Field("version", "int", minimum=1, maximum=INT32_MAX)
 OPTIONAL_VERSION = Field("version", "int", required=False, minimum=1, maximum=INT32_MAX)
 APPOINTMENT_ID = Field("appointment_id", "id")
+SCOPE = Field(
+    "scope",
+    "str",
+    required=False,
+    choices=("one", "following", "all"),
+    description="for an occurrence of a series: this one (default), this and later ones, "
+    "or all; the answer then adds appointments (each one changed)",
+)
 STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
 ROLES = ("user", "staff", "admin")
 MINUTES = {"minimum": 0, "maximum": 100_000}
@@ -205,8 +225,17 @@ MESSAGES: dict[str, Message] = {
                     required=False,
                     description="your live hold of exactly these times: booked and ended",
                 ),
+                Field(
+                    "recurrence",
+                    "str",
+                    required=False,
+                    min_length=1,
+                    max_length=1000,
+                    description="an RFC 5545 RRULE (FREQ DAILY/WEEKLY/MONTHLY, INTERVAL, "
+                    "COUNT or UNTIL, BYDAY, BYMONTHDAY): book a series, all or nothing",
+                ),
             ),
-            summary="Book an appointment.",
+            summary="Book an appointment, or a recurring series of them.",
             example={
                 "calendar_id": wire.EXAMPLE_IDS["calendar"],
                 "starts_at": "2030-03-04T09:00:00Z",
@@ -227,8 +256,9 @@ MESSAGES: dict[str, Message] = {
                 Field("ends_at", "time", required=False),
                 Field("title", "str", required=False, min_length=1, max_length=200),
                 NOTES,
+                SCOPE,
             ),
-            summary="Reschedule or edit an appointment.",
+            summary="Reschedule or edit an appointment (or, by scope, its series).",
             example={
                 "appointment_id": wire.EXAMPLE_IDS["appointment"],
                 "version": 1,
@@ -253,8 +283,9 @@ MESSAGES: dict[str, Message] = {
                 APPOINTMENT_ID,
                 OPTIONAL_VERSION,
                 Field("reason", "str", required=False, max_length=500),
+                SCOPE,
             ),
-            summary="Cancel an appointment.",
+            summary="Cancel an appointment (or, by scope, its series).",
             example={
                 "appointment_id": wire.EXAMPLE_IDS["appointment"],
                 "version": 1,

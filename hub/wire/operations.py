@@ -26,7 +26,12 @@ async def run(
 
 
 def _written(written: Written, name: str = "appointment") -> dict[str, Any]:
-    return {name: written.appointment.to_wire(), "seqs": written.seqs}
+    answer: dict[str, Any] = {name: written.appointment.to_wire(), "seqs": written.seqs}
+    if written.appointments is not None:
+        answer["appointments"] = [a.to_wire() for a in written.appointments]
+    if written.series is not None:
+        answer["series"] = written.series.to_wire()
+    return answer
 
 
 async def appointment_create(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
