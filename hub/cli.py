@@ -12,6 +12,7 @@ import getpass
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from hub.settings import Settings, SettingsError
 
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fill an empty database with a demo clinic and keep simulated clients busy",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="hub processes on this port, one per core (PostgreSQL + Redis only)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the schema to the newest migration")
@@ -72,25 +79,59 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from hub import demo, logs
-    from hub.web.app import create_app
-    from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
+    from hub import logs
 
+    _check_workers(settings, args)
     # Bound first, so a port in use is one line and status 1, before anything is printed.
     sock = _listening_socket(args.host, args.port, settings.socket_send_buffer)
     _migrate(settings, args)
     logs.setup(settings.log_json)
+    if args.workers > 1:
+        # Each worker builds its app from the environment (spawned, so an import
+        # string); the parent only supervises, and SIGTERM reaches every worker,
+        # which closes its sockets with 1012.
+        config = _server_config(settings, "hub.web.app:app_from_env", factory=True)
+        config.workers = args.workers
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    uvicorn.Server(_server_config(settings, _single_app(settings, args))).run(sockets=[sock])
+
+
+def _check_workers(settings: Settings, args: argparse.Namespace) -> None:
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+    if args.workers > 1 and (settings.is_embedded_db or not settings.redis_url):
+        raise CommandError(
+            "--workers above 1 needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): "
+            "the embedded database and broker serve one process"
+        )
+    if args.workers > 1 and args.demo:
+        raise CommandError("--demo runs in one process: leave out --workers")
+
+
+def _single_app(settings: Settings, args: argparse.Namespace) -> Any:
+    from hub import demo
+    from hub.web.app import create_app
+
     app = create_app(settings)
     if args.demo:
-        served = demo.with_demo(app, f"http://{args.host}:{args.port}/")
-    else:
-        served = app
-        hint = demo.first_admin_hint(settings)
-        if hint:
-            print(hint, flush=True)
-    config = uvicorn.Config(
-        served,
+        return demo.with_demo(app, f"http://{args.host}:{args.port}/")
+    hint = demo.first_admin_hint(settings)
+    if hint:
+        print(hint, flush=True)
+    return app
+
+
+def _server_config(settings: Settings, app: Any, factory: bool = False) -> Any:
+    import uvicorn
+
+    from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
+
+    return uvicorn.Config(
+        app,
+        factory=factory,
         ws=DrainingWebSocketsSansIOProtocol,
         ws_max_size=settings.ws_max_bytes,
         ws_ping_interval=settings.ws_ping_interval,
@@ -104,7 +145,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _listening_socket(host: str, port: int, send_buffer: int) -> socket.socket:

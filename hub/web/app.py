@@ -98,3 +98,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.state.runtime = hub
     app.state.metrics = metrics
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker of ``hub serve --workers N``: settings from the environment."""
+    settings = Settings.from_env()
+    logs.setup(settings.log_json)
+    return create_app(settings)
