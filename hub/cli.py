@@ -127,12 +127,12 @@ def _single_app(settings: Settings, args: argparse.Namespace) -> Any:
 def _server_config(settings: Settings, app: Any, factory: bool = False) -> Any:
     import uvicorn
 
-    from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
+    from hub.web.ws_protocol import HubWebSocketProtocol
 
     return uvicorn.Config(
         app,
         factory=factory,
-        ws=DrainingWebSocketsSansIOProtocol,
+        ws=HubWebSocketProtocol,
         ws_max_size=settings.ws_max_bytes,
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,

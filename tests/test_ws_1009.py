@@ -23,7 +23,7 @@ import websocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
+from hub.web.ws_protocol import HubWebSocketProtocol
 from tests.servers import HubServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +145,7 @@ async def test_a_client_that_keeps_sending_is_cut_off_in_bounded_time(server: Hu
                 await asyncio.sleep(0.1)
     elapsed = asyncio.get_running_loop().time() - started
     writer.close()
-    assert DrainingWebSocketsSansIOProtocol.drain_seconds - 0.5 < elapsed < 12
+    assert HubWebSocketProtocol.drain_seconds - 0.5 < elapsed < 12
 
 
 async def test_hub_still_serves_after_oversize_messages(server: HubServer) -> None:

@@ -41,7 +41,7 @@ from hub.domain.times import now, parse_wire_time
 from hub.realtime import channel_log
 from hub.realtime.broker import Broker
 from hub.realtime.channel_log import ChannelEvent
-from hub.realtime.frames import encode_event
+from hub.realtime.frames import Frame, encode_event
 from hub.storage.store import Store
 
 REPLAY_PAGE = 500
@@ -82,11 +82,11 @@ class Subscriber(Protocol):
         """Staff and admins see every appointment in full (decided at hello)."""
         ...
 
-    def push(self, frame: str) -> bool:
+    def push(self, frame: Frame) -> bool:
         """Queue a frame without waiting; False when the session overflowed."""
         ...
 
-    def push_wait(self, frame: str) -> Awaitable[None]:
+    def push_wait(self, frame: Frame) -> Awaitable[None]:
         """Queue a frame, waiting for room (replay)."""
         ...
 
@@ -335,8 +335,8 @@ class Fanout:
                 listener(event)
             except Exception as exc:  # one listener's bug must not stop delivery
                 logs.event("listener_failed", logging.ERROR, channel=channel.name, error=repr(exc))
-        full: str | None = None
-        busy: str | None = None
+        full: Frame | None = None
+        busy: Frame | None = None
         owner = _owner(event)
         sent = 0
         for sub in list(channel.subs.values()):
@@ -370,7 +370,7 @@ class Fanout:
             self.observer.delivered(max(0.0, time.time() - _epoch(event.at)))
 
     @staticmethod
-    def _frame(event: ChannelEvent, sub: Subscription) -> str:
+    def _frame(event: ChannelEvent, sub: Subscription) -> Frame:
         """One subscriber's frame (replays); live fan-out shares frames instead."""
         data = event.data if _sees_full(sub, _owner(event)) else restricted(event.event, event.data)
         return encode_event(event.channel, event.seq, event.event, data, event.at)

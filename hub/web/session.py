@@ -38,10 +38,13 @@ from hub.domain.errors import (
 )
 from hub.domain.model import User
 from hub.domain.times import format_time, now
+from hub.realtime.frames import Frame
 from hub.service.access import Identity
 from hub.service.credentials import AccessClaims
 from hub.tasks import spawn
 from hub.web.outbox import Outbox
+from hub.web.token_bucket import TokenBucket
+from hub.web.ws_protocol import RAW_SOCKET
 from hub.wire import operations
 from hub.wire.protocol import (
     PROTOCOL_VERSION,
@@ -81,27 +84,30 @@ class IllegalTransition(RuntimeError):
     pass
 
 
-class TokenBucket:
-    """Requests per connection: ``rate`` per second, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def take(self) -> float:
-        """0 when allowed, else the seconds until one token is back."""
-        current = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (current - self.stamp) * self.rate)
-        self.stamp = current
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class Session:
+    # Thousands live in one process for hours: no per-instance dict.
+    __slots__ = (
+        "_expiry",
+        "_handshake",
+        "_open",
+        "_peer_gone",
+        "_receive",
+        "_send",
+        "_user",
+        "bucket",
+        "channels",
+        "claims",
+        "id",
+        "identity",
+        "metrics",
+        "node",
+        "outbox",
+        "runtime",
+        "settings",
+        "state",
+        "strikes",
+    )
+
     def __init__(
         self, runtime: Runtime, metrics: Metrics, scope: Scope, receive: Receive, send: Send
     ) -> None:
@@ -112,14 +118,18 @@ class Session:
         # coroutine layers on every frame, and fan-out sends thousands.
         self._receive = receive
         self._send = send
-        self.headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        # Only the handshake headers the session reads (the origin check, hello's bearer).
+        self._handshake: dict[str, str] | None = {
+            name: value.decode("latin-1")
+            for key, value in scope.get("headers", [])
+            if (name := key.decode("latin-1").lower()) in ("origin", "host", "authorization")
         }
         self.id = uuid.uuid4().hex
         self.state = SessionState.AWAITING_HELLO
         settings = runtime.settings
         self.settings = settings
-        self.outbox = Outbox(send, settings.send_queue_size, self.overflow)
+        raw = scope.get("extensions", {}).get(RAW_SOCKET)
+        self.outbox = Outbox(send, raw, settings.send_queue_size, self.overflow)
         self._open = True  # AWAITING_HELLO or ACTIVE: frames may still be sent
         self.bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.strikes = 0
@@ -127,7 +137,8 @@ class Session:
         self.identity: Identity | None = None
         self._user: User | None = None
         self.channels: set[str] = set()
-        self._expiry: asyncio.Task[None] | None = None
+        # A timer, not a task per socket: a sleeping task costs a kilobyte for hours.
+        self._expiry: asyncio.TimerHandle | None = None
         self._peer_gone = False
 
     @property
@@ -170,12 +181,16 @@ class Session:
 
     # Outgoing
 
-    def push(self, frame: str) -> bool:
+    def push(self, frame: Frame) -> bool:
         return self._open and self.outbox.push(frame)
 
-    async def push_wait(self, frame: str) -> None:
+    async def push_wait(self, frame: Frame) -> None:
         if self._open:
             await self.outbox.push_wait(frame)
+
+    def say(self, text: str) -> bool:
+        """Send this session's own frame (an answer, an error)."""
+        return self.push(Frame(text))
 
     def overflow(self) -> None:
         """The client is too slow: close with 4008 now, without waiting for it."""
@@ -197,7 +212,7 @@ class Session:
 
     async def close_unauthorized(self, message: str) -> None:
         """Tell the client why (an error with no id), then close with 4001."""
-        self.push(encode_error(None, Unauthorized(message)))
+        self.say(encode_error(None, Unauthorized(message)))
         await self.close(CloseCode.UNAUTHORIZED)
 
     async def _send_close(self, code: int) -> None:
@@ -251,7 +266,7 @@ class Session:
                 # Drain, so the client sees the rate_limited answers before the close.
                 await self.close(CloseCode.RATE_LIMITED)
                 return
-            self.push(
+            self.say(
                 encode_error(
                     peek_id(text),
                     RateLimited("too many requests", retry_after_ms=max(1, int(wait * 1000))),
@@ -265,7 +280,7 @@ class Session:
             if self.state is SessionState.AWAITING_HELLO:
                 await self._refuse_before_hello(exc.request_id)
                 return
-            self.push(encode_error(exc.request_id, exc))
+            self.say(encode_error(exc.request_id, exc))
             return
         if self.state is SessionState.AWAITING_HELLO and request.type != "hello":
             await self._refuse_before_hello(request.id)
@@ -273,7 +288,7 @@ class Session:
         await self._answer(request)
 
     async def _refuse_before_hello(self, request_id: str | int | None) -> None:
-        self.push(encode_error(request_id, Unauthorized("send hello first")))
+        self.say(encode_error(request_id, Unauthorized("send hello first")))
         await self.close(CloseCode.UNAUTHORIZED)
 
     async def _answer(self, request: Request) -> None:
@@ -281,7 +296,7 @@ class Session:
             data = await self._run(request)
         except HubError as exc:
             self.metrics.requests.labels(request.type, exc.code).inc()
-            self.push(encode_error(request.id, exc))
+            self.say(encode_error(request.id, exc))
             refused_hello = self.state is SessionState.AWAITING_HELLO
             if refused_hello and not isinstance(exc, Unavailable):
                 limited = isinstance(exc, RateLimited)
@@ -293,11 +308,11 @@ class Session:
         except Exception as exc:
             _internal_errors.event(type=request.type, error=repr(exc)[:300])
             self.metrics.requests.labels(request.type, "internal").inc()
-            self.push(encode_error(request.id, Internal("internal error; nothing was applied")))
+            self.say(encode_error(request.id, Internal("internal error; nothing was applied")))
             return
         self.metrics.requests.labels(request.type, "ok").inc()
         if data is not None:
-            self.push(encode_ok(request.id, data))
+            self.say(encode_ok(request.id, data))
 
     async def _run(self, request: Request) -> dict[str, Any] | None:
         """Run one request; None when the handler queued its answer itself."""
@@ -323,7 +338,8 @@ class Session:
         return await operations.run(self.runtime, self.identity, request.type, request.data)
 
     async def _hello(self, data: dict[str, Any]) -> dict[str, Any]:
-        token = data.get("token") or _bearer(self.headers.get("authorization"))
+        headers = self._handshake or {}
+        token = data.get("token") or _bearer(headers.get("authorization"))
         if not token:
             raise Unauthorized("hello needs a token")
         claims, identity, user = await self.runtime.accounts.authenticate(token)
@@ -331,6 +347,7 @@ class Session:
             raise RateLimited("too many open sessions for this user", retry_after_ms=5000)
         self.claims, self.identity, self._user = claims, identity, user
         self.move(SessionState.ACTIVE)
+        self._handshake = None  # read for the last time
         self.node.sessions.add(self)
         self._arm_expiry()
         return {
@@ -368,27 +385,29 @@ class Session:
             )
         head = await self.node.fanout.subscribe(self, channel, since)
         self.channels.add(channel)
-        self.push(encode_ok(request.id, {"channel": channel, "seq": head}))
+        self.say(encode_ok(request.id, {"channel": channel, "seq": head}))
         await self.node.fanout.replay(self, channel, head)
 
     def _arm_expiry(self) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
         assert self.claims is not None
-        self._expiry = asyncio.create_task(self._expire_at(self.claims.expires_at))
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self.claims.expires_at - time.time())
+        self._expiry = loop.call_at(loop.time() + delay, self._expired)
 
-    async def _expire_at(self, expires_at: float) -> None:
-        await asyncio.sleep(max(0.0, expires_at - time.time()))
-        await self.close_unauthorized("the access token has expired")
+    def _expired(self) -> None:
+        spawn(self.close_unauthorized("the access token has expired"))
 
     def _origin_allowed(self) -> bool:
-        origin = self.headers.get("origin")
+        headers = self._handshake or {}
+        origin = headers.get("origin")
         if origin is None:
             return True  # non-browser clients send none
         origin = origin.rstrip("/")
         if origin in self.settings.allowed_origins:
             return True
-        host = self.headers.get("host", "")
+        host = headers.get("host", "")
         return bool(host) and urlsplit(origin).netloc == host
 
     async def _finish(self) -> None:

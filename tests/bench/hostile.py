@@ -11,7 +11,7 @@
 ``ws1009`` sends a 70 KB message from the ``websockets`` client, Python
 ``websocket-client`` and Node's ``ws``, ``--tries`` times each (default 20),
 to a bare ASGI app under uvicorn's plain ``websockets-sansio`` (before), the
-same app under :class:`~hub.web.ws_protocol.DrainingWebSocketsSansIOProtocol`
+same app under :class:`~hub.web.ws_protocol.HubWebSocketProtocol`
 (after), and a real ``hub serve`` (after); it prints tries, clean 1009s and
 the other outcomes per client.
 
@@ -78,7 +78,7 @@ def parse_timing(ref: str) -> None:
 
 BARE_APP = """
 import sys, uvicorn
-from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
+from hub.web.ws_protocol import HubWebSocketProtocol
 
 async def app(scope, receive, send):
     if scope["type"] != "websocket":
@@ -88,7 +88,7 @@ async def app(scope, receive, send):
     while (await receive())["type"] != "websocket.disconnect":
         pass
 
-ws = "websockets-sansio" if sys.argv[1] == "sansio" else DrainingWebSocketsSansIOProtocol
+ws = "websockets-sansio" if sys.argv[1] == "sansio" else HubWebSocketProtocol
 uvicorn.run(app, port=int(sys.argv[2]), ws=ws, ws_max_size=65536, lifespan="off", log_level="warning")
 """
 
