@@ -3,7 +3,7 @@
 import { Auth } from "./auth.js";
 import { startClient } from "./client.js";
 import { HubClient } from "./hub-client.js";
-import { startStaff } from "./staff.js";
+import { startStaff } from "./staff/main.js";
 import { $, show } from "./ui.js";
 
 const STATE_LABELS = { live: "live", connecting: "connecting…", reconnecting: "reconnecting…", offline: "offline" };

@@ -109,6 +109,7 @@ export class HubClient {
     this._subs = new Map(); // channel -> Subscription
     this._attempt = 0;
     this._authFailures = 0;
+    this._skew = 0; // server clock minus this machine's, from the last hello
     this._closed = false;
     this._connectWaiters = [];
     this._timers = { retry: null, refresh: null, ping: null, pingTimeout: null };
@@ -246,6 +247,9 @@ export class HubClient {
     this._authFailures = 0;
     this.user = data.user;
     this.session = data;
+    // The hub's clock decides when a token expires; this machine's may be off.
+    const skew = Date.parse(data.server_time) - Date.now();
+    this._skew = Number.isFinite(skew) ? skew : 0;
     this._armRefresh(data.access_expires_at);
     this._armPing();
     for (const job of this._queue.splice(0)) this._send(job);
@@ -369,7 +373,7 @@ export class HubClient {
   _armRefresh(expiresAt) {
     this._clearTimer("refresh");
     if (!this._refreshToken || !expiresAt) return;
-    const remaining = Date.parse(expiresAt) - Date.now();
+    const remaining = Date.parse(expiresAt) - (Date.now() + (this._skew || 0));
     const wait = Math.max(1_000, remaining > 2 * REFRESH_MARGIN_MS ? remaining - REFRESH_MARGIN_MS : remaining * 0.75);
     const ws = this._ws;
     this._timers.refresh = setTimeout(() => this._refreshNow(ws), wait);

@@ -1,0 +1,50 @@
+// How an appointment or a block is put into words, the same in every view:
+// its visible lines and its accessible name (start time, title, client, status).
+
+import * as Z from "../zoned.js";
+import * as F from "./format.js";
+
+export const STATUS_WORDS = {
+  pending: "pending",
+  confirmed: "confirmed",
+  cancelled: "cancelled",
+  completed: "completed",
+  no_show: "no-show",
+};
+
+/** {time, title, who, zone, status, label, calendar} of an item as the viewer in `tz` sees it. */
+export function describe(item, store, tz = store.view.tz) {
+  const s = Date.parse(item.starts_at);
+  const e = Date.parse(item.ends_at);
+  const calendar = store.calendars.get(item.calendar_id);
+  const block = item.kind === "block";
+  const time = F.timeRange(s, e, tz);
+  const title = block ? `Time off${item.title && item.title !== "Time off" ? `: ${item.title}` : ""}` : item.title || "Busy";
+  const who = block ? "" : store.personName(item.client_id);
+  const zone = calendar ? ownZone(s, e, tz, calendar.timezone) : "";
+  const status = STATUS_WORDS[item.status] || item.status;
+  const parts = [time, title];
+  if (who) parts.push(who);
+  if (!block || item.status === "cancelled") parts.push(block ? "lifted" : status);
+  if (calendar) parts.push(calendar.name);
+  if (zone) parts.push(zone);
+  return { s, e, time, title, who, zone, status, block, calendar, label: parts.join(", ") };
+}
+
+/** "09:00–09:30 London time" when the calendar's wall clock differs from the viewer's. */
+export function ownZone(s, e, viewTz, calendarTz) {
+  if (viewTz === calendarTz) return "";
+  const mine = Z.wall(s, viewTz);
+  const theirs = Z.wall(s, calendarTz);
+  if (mine.hour === theirs.hour && mine.minute === theirs.minute && mine.d === theirs.d) return "";
+  const sameDay = mine.d === theirs.d;
+  const day = sameDay ? "" : `${F.day({ y: theirs.y, m: theirs.m, d: theirs.d })} `;
+  return `${day}${F.timeRange(s, e, calendarTz)} ${F.city(calendarTz)} time`;
+}
+
+/** "Tue 1 Dec, 10:00–10:30" in a zone. */
+export function when(item, tz) {
+  const s = Date.parse(item.starts_at);
+  const e = Date.parse(item.ends_at);
+  return `${F.day(Z.dayOf(s, tz))}, ${F.timeRange(s, e, tz)}`;
+}
