@@ -510,6 +510,7 @@ class Subscription {
     this.subscribed = false; // on the current socket
     this._buffer = null; // events held while a snapshot is in flight
     this._needSnapshot = true;
+    this._asked = 0; // snapshots asked for (resync, setRange)
     this._socket = 0; // bumped on every disconnect: older work is void
     this._chain = Promise.resolve(); // one (re)start at a time, in order
     this.ready = new Promise((resolve) => (this._resolveReady = resolve));
@@ -525,6 +526,7 @@ class Subscription {
   /** A fresh snapshot now (or at the next connection). */
   resync() {
     this._needSnapshot = true;
+    this._asked += 1; // a snapshot already in flight no longer answers this
     return this._start();
   }
 
@@ -591,6 +593,7 @@ class Subscription {
     if (this.to) data.to = this.to;
     if (!this._buffer) this._buffer = [];
     const buffer = this._buffer;
+    const asked = this._asked;
     let answer;
     try {
       answer = await this.hub.request("appointments.list", data);
@@ -598,7 +601,7 @@ class Subscription {
       if (this._buffer === buffer) this._buffer = null;
     }
     if (socket !== this._socket || !this.active) return;
-    this._needSnapshot = false;
+    if (asked === this._asked) this._needSnapshot = false; // else a newer window is still to come
     this.lastSeq = answer.seq; // the snapshot is the truth, even if the log went back (restore)
     try {
       this.onSnapshot(answer.appointments, answer.seq);

@@ -27,7 +27,7 @@ export class AgendaView {
         h(
           "li",
           { class: "ag-day" },
-          h("h3", { class: "ag-date" }, F.longDay(day)),
+          h("h2", { class: "ag-date" }, F.longDay(day)),
           h(
             "ul",
             { class: "ag-items" },
@@ -42,10 +42,18 @@ export class AgendaView {
                   dataset: { id: item.id, status: item.status },
                 },
                 h("span", { class: "ag-time" }, d.time),
-                h("span", { class: "ag-main" }, h("span", { class: "ag-title" }, d.title), d.who ? h("span", { class: "ag-who" }, d.who) : null),
+                " ",
+                h(
+                  "span",
+                  { class: "ag-main" },
+                  h("span", { class: "ag-title" }, d.title),
+                  d.who ? [" ", h("span", { class: "ag-who" }, d.who)] : null,
+                  d.zone ? [" ", h("span", { class: "ag-zone" }, d.zone)] : null,
+                ),
+                " ",
+                h("span", { class: "ag-status" }, d.shownStatus),
+                " ",
                 h("span", { class: "ag-cal" }, h("span", { class: "chip", "aria-hidden": "true" }), d.calendar?.name || ""),
-                h("span", { class: "ag-status" }, d.block ? "time off" : d.status),
-                d.zone ? h("span", { class: "ag-zone" }, d.zone) : null,
               );
               button.addEventListener("click", () => this.handlers.open(this.store.get(item.id) || item));
               if (live?.has(item.id)) flash(button);

@@ -12,7 +12,7 @@ export const STATUS_WORDS = {
   no_show: "no-show",
 };
 
-/** {time, title, who, zone, status, label, calendar} of an item as the viewer in `tz` sees it. */
+/** {time, title, who, zone, status, shownStatus, label, calendar} of an item as the viewer in `tz` sees it. */
 export function describe(item, store, tz = store.view.tz) {
   const s = Date.parse(item.starts_at);
   const e = Date.parse(item.ends_at);
@@ -23,12 +23,11 @@ export function describe(item, store, tz = store.view.tz) {
   const who = block ? "" : store.personName(item.client_id);
   const zone = calendar ? ownZone(s, e, tz, calendar.timezone) : "";
   const status = STATUS_WORDS[item.status] || item.status;
-  const parts = [time, title];
-  if (who) parts.push(who);
-  if (!block || item.status === "cancelled") parts.push(block ? "lifted" : status);
-  if (calendar) parts.push(calendar.name);
-  if (zone) parts.push(zone);
-  return { s, e, time, title, who, zone, status, block, calendar, label: parts.join(", ") };
+  const shownStatus = block ? (item.status === "cancelled" ? "lifted" : "") : status;
+  // The order of what a block shows (time, title, client, own zone, status), then
+  // the rest, so that the visible words are the start of the name (WCAG 2.5.3).
+  const label = [time, title, who, zone, shownStatus, calendar?.name].filter(Boolean).join(", ");
+  return { s, e, time, title, who, zone, status, shownStatus, block, calendar, label };
 }
 
 /** "09:00–09:30 London time" when the calendar's wall clock differs from the viewer's. */

@@ -80,7 +80,8 @@ export class GridKeys {
 
   extend(col, row, dr) {
     const s = this.grid.selection;
-    if (!s || s.col !== col) this.anchorRow = row;
+    const fresh = !s || s.col !== col || (row !== s.from && row !== s.to) || this.anchorRow === null;
+    if (fresh) this.anchorRow = row; // a new range starts at the focused cell
     const next = Math.max(0, Math.min(ROWS - 1, row + dr));
     this.grid.setSelection({ col, from: Math.min(this.anchorRow, next), to: Math.max(this.anchorRow, next) });
     this.grid.focusCell(col, next);

@@ -57,11 +57,13 @@ export class MonthView {
     const found = this.store.between(from, to);
     const active = found.filter((f) => f.item.status !== "cancelled");
     const count = active.length;
-    cell.setAttribute("aria-label", `${F.day(cell.day)}, ${count === 0 ? "nothing booked" : count === 1 ? "1 appointment" : `${count} appointments`}`);
+    // Named by content (a hidden first line, then its appointments), like the time grid's cells.
+    const name = `${F.day(cell.day)}, ${count === 0 ? "nothing booked" : count === 1 ? "1 appointment" : `${count} appointments`}`;
     const shown = found.slice(0, SHOWN_PER_DAY);
     const more = found.length - shown.length;
     fill(
       cell,
+      h("span", { class: "sr-only" }, name),
       h("span", { class: "mg-num", "aria-hidden": "true" }, F.dayNumber(cell.day)),
       shown.map(({ item }) => {
         const d = describe(item, this.store, tz);
@@ -71,13 +73,14 @@ export class MonthView {
             type: "button",
             tabindex: "-1",
             class: `mg-item cal-${this.store.colors.get(item.calendar_id) ?? 0} status-${item.status}${d.block ? " is-block" : ""}`,
-            "aria-label": d.label,
             title: d.label,
             dataset: { id: item.id, status: item.status },
           },
           h("span", { class: "mg-dot", "aria-hidden": "true" }),
           h("span", { class: "mg-time" }, F.time(d.s, tz)),
+          " ",
           h("span", { class: "mg-title" }, d.title),
+          h("span", { class: "sr-only" }, `, ${[d.who, d.shownStatus, d.calendar?.name, `until ${F.time(d.e, tz)}`].filter(Boolean).join(", ")}`),
         );
         if (live?.has(item.id)) flash(button);
         return button;

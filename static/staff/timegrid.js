@@ -54,7 +54,11 @@ export class TimeGrid {
         const cell = document.createElement("div");
         cell.setAttribute("role", "gridcell");
         cell.setAttribute("tabindex", "-1");
-        cell.setAttribute("aria-label", name);
+        // Named by content: an appointment starting here adds its own name after the cell's.
+        const named = document.createElement("span");
+        named.className = "sr-only";
+        named.textContent = name;
+        cell.append(named);
         cell.className = `tg-cell${closed ? " closed" : ""}${minute % 60 === 0 ? " hour" : ""}`;
         cell.dataset.col = String(col);
         cell.dataset.row = String(row);
@@ -232,9 +236,10 @@ export class TimeGrid {
         " ",
         h("span", { class: "a-title" }, d.title),
       ),
-      d.who ? h("span", { class: "a-who" }, d.who) : null,
-      d.zone ? h("span", { class: "a-zone" }, d.zone) : null,
-      item.status !== "confirmed" ? h("span", { class: "a-status" }, d.block ? "time off" : d.status) : null,
+      // Spaces between the lines keep the words apart in the visible text (see describe.js).
+      d.who ? [" ", h("span", { class: "a-who" }, d.who)] : null,
+      d.zone ? [" ", h("span", { class: "a-zone" }, d.zone)] : null,
+      d.shownStatus && d.shownStatus !== "confirmed" ? [" ", h("span", { class: "a-status" }, d.shownStatus)] : null,
       movable && entry.endsHere ? h("span", { class: "grip", "aria-hidden": "true", "data-grip": "" }) : null,
     );
   }
