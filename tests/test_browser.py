@@ -98,7 +98,7 @@ async def test_client_booking_shows_on_staff_page_and_confirmation_comes_back(
     booked_at = time.monotonic()
 
     on_staff = staff.get_by_role(
-        "button", name=re.compile(r"^10:00–10:30, Knee check, Client, pending")
+        "button", name=re.compile(r"^Knee check, Client, 10:00–10:30, pending")
     )
     await expect(on_staff).to_be_visible(timeout=1000)
     assert time.monotonic() - booked_at < 1.0
@@ -114,7 +114,9 @@ async def test_client_booking_shows_on_staff_page_and_confirmation_comes_back(
     await staff.click('#appt-actions button[data-action="confirmed"]')
     await expect(staff.locator("#appt-dialog")).to_be_hidden()
     await expect(on_staff).to_have_attribute("data-status", "confirmed")
-    await expect(on_staff).to_have_accessible_name(re.compile(r"Knee check, Client, confirmed"))
+    await expect(on_staff).to_have_accessible_name(
+        re.compile(r"^Knee check, Client, 10:00–10:30, confirmed")
+    )
     await expect(mine.locator(".badge")).to_have_text("confirmed", timeout=2000)
 
     await mine.locator("button[data-cancel]").click()

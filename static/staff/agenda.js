@@ -38,7 +38,6 @@ export class AgendaView {
                 {
                   type: "button",
                   class: `ag-item cal-${this.store.colors.get(item.calendar_id) ?? 0} status-${item.status}${e <= now ? " past" : ""}${d.block ? " is-block" : ""}`,
-                  "aria-label": d.label,
                   dataset: { id: item.id, status: item.status },
                 },
                 h("span", { class: "ag-time" }, d.time),

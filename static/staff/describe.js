@@ -24,9 +24,10 @@ export function describe(item, store, tz = store.view.tz) {
   const zone = calendar ? ownZone(s, e, tz, calendar.timezone) : "";
   const status = STATUS_WORDS[item.status] || item.status;
   const shownStatus = block ? (item.status === "cancelled" ? "lifted" : "") : status;
-  // The order of what a block shows (time, title, client, own zone, status), then
-  // the rest, so that the visible words are the start of the name (WCAG 2.5.3).
-  const label = [time, title, who, zone, shownStatus, calendar?.name].filter(Boolean).join(", ");
+  // The order in which a block shows its lines (title, client, time, own zone,
+  // status), then the rest: what a block shows is always the start of its
+  // name, whatever its height cuts off (WCAG 2.5.3, "label in name").
+  const label = [title, who, time, zone, shownStatus, calendar?.name].filter(Boolean).join(", ");
   return { s, e, time, title, who, zone, status, shownStatus, block, calendar, label };
 }
 

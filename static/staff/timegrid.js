@@ -4,12 +4,12 @@
 // laid out side by side where they overlap. Redraws only the columns a
 // change touches. Keys and pointer gestures live in gridkeys.js and drag.js.
 
-import { fill, flash, h } from "../ui.js";
+import { flash, h } from "../ui.js";
 import * as Z from "../zoned.js";
-import { describe } from "./describe.js";
+import { drawBlock } from "./blocks.js";
 import * as F from "./format.js";
 import { ROWS, SLOT_MINUTES, entriesFor, rowOf } from "./layout.js";
-import { ACTIVE, openIntervals } from "./store.js";
+import { openIntervals } from "./store.js";
 
 const SLOT_MS = SLOT_MINUTES * 60_000;
 
@@ -185,7 +185,7 @@ export class TimeGrid {
         block.tabIndex = -1;
         this.blocks.set(key, block);
       }
-      this.drawBlock(block, entry, col);
+      drawBlock(block, entry, col, this.store, this.tz);
       const cell = this.cells[col][rowOf(entry.top)];
       if (block.parentElement !== cell) cell.append(block);
       if (live?.has(entry.item.id)) flash(block);
@@ -196,52 +196,6 @@ export class TimeGrid {
         this.blocks.delete(key);
       }
     }
-  }
-
-  drawBlock(block, entry, col) {
-    const { item } = entry;
-    const d = describe(item, this.store, this.tz);
-    const height = entry.bottom - entry.top;
-    const size = height < 25 ? " tiny" : height < 44 ? " short" : height < 60 ? " medium" : "";
-    const color = this.store.colors.get(item.calendar_id) ?? 0;
-    const flashing = block.classList.contains("flash") ? " flash" : "";
-    const kind = d.block ? " is-block" : "";
-    block.className = `appt cal-${color} status-${item.status}${kind}${entry.behind ? " behind" : ""}${size}${flashing}`;
-    Object.assign(block.dataset, {
-      id: item.id,
-      col: String(col),
-      status: item.status,
-      calendar: item.calendar_id,
-      startsAt: item.starts_at,
-      endsAt: item.ends_at,
-      version: String(item.version),
-    });
-    const top = entry.top - rowOf(entry.top) * SLOT_MINUTES;
-    block.style.top = `${top}px`;
-    block.style.height = `${Math.max(10, height - 1)}px`;
-    block.style.left = `calc(${(entry.col / entry.cols) * 100}% + 1px)`;
-    block.style.width = `calc(${(entry.span / entry.cols) * 100}% - 3px)`;
-    const signature = `${d.label}|${size}|${entry.startsHere}`;
-    if (block._signature === signature) return;
-    block._signature = signature;
-    block.setAttribute("aria-label", d.label);
-    block.title = d.label;
-    const movable = !d.block && ACTIVE.has(item.status);
-    fill(
-      block,
-      h(
-        "span",
-        { class: "a-line" },
-        h("span", { class: "a-time" }, F.time(d.s, this.tz), h("span", { class: "a-end" }, `–${F.time(d.e, this.tz)}`)),
-        " ",
-        h("span", { class: "a-title" }, d.title),
-      ),
-      // Spaces between the lines keep the words apart in the visible text (see describe.js).
-      d.who ? [" ", h("span", { class: "a-who" }, d.who)] : null,
-      d.zone ? [" ", h("span", { class: "a-zone" }, d.zone)] : null,
-      d.shownStatus && d.shownStatus !== "confirmed" ? [" ", h("span", { class: "a-status" }, d.shownStatus)] : null,
-      movable && entry.endsHere ? h("span", { class: "grip", "aria-hidden": "true", "data-grip": "" }) : null,
-    );
   }
 
   /** Redraw the columns a set of store changes touches. */
