@@ -198,10 +198,10 @@ class Clinic:
 
 
 @asynccontextmanager
-async def running_clinic(prefix: str) -> AsyncIterator[Clinic]:
+async def running_clinic(prefix: str, extra_env: dict[str, str] | None = None) -> AsyncIterator[Clinic]:
     """A hub on an embedded database in a temp folder, with its people made through the protocol."""
     folder = tempfile.mkdtemp(prefix=prefix)
-    env = {"DATABASE_URL": f"sqlite:///{folder}/hub.db"}
+    env = {"DATABASE_URL": f"sqlite:///{folder}/hub.db", **(extra_env or {})}
     server = HubServer(env)
     await asyncio.to_thread(server.start)
     clinic: Clinic | None = None

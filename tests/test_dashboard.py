@@ -396,9 +396,10 @@ async def test_dragging_the_lower_edge_changes_the_length(clinic: Clinic, pages:
     made = await book(clinic, london, TUE, 10)
     page = await dashboard(pages, clinic, clinic.staff, london)
     await block(page, made).hover()
-    grip = await block(page, made).locator("[data-grip]").bounding_box()
-    assert grip
-    x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+    await expect(block(page, made)).to_have_class(re.compile(r"\bresizable\b"))
+    box = await block(page, made).bounding_box()
+    assert box
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 3  # on its lower edge
     await page.mouse.move(x, y)
     await page.mouse.down()
     await page.mouse.move(x, y + 20, steps=3)
@@ -541,7 +542,7 @@ async def test_others_changes_are_highlighted_and_reach_the_open_dialog(
     await expect(dialog.get_by_label("Start", exact=True)).to_have_value("11:00")
     await dialog.get_by_role("button", name="Close dialog").click()
     other = await book(clinic, london, TUE, 15, title="Walk-in", client=clinic.client2)
-    await expect(block(page, other)).to_have_class(re.compile(r"\bflash\b"))
+    await expect(block(page, other)).to_have_class(re.compile(r"\bglowing\b"))
 
 
 async def test_admin_creates_a_calendar_with_working_hours_and_books_in_it(

@@ -1,8 +1,9 @@
 // The agenda: a list named "Agenda" of the period's appointments, by day,
 // each a button that opens it.
 
-import { flash, h } from "../ui.js";
+import { h } from "../ui.js";
 import * as Z from "../zoned.js";
+import { highlight } from "./blocks.js";
 import { describe } from "./describe.js";
 import * as F from "./format.js";
 
@@ -55,7 +56,7 @@ export class AgendaView {
                 h("span", { class: "ag-cal" }, h("span", { class: "chip", "aria-hidden": "true" }), d.calendar?.name || ""),
               );
               button.addEventListener("click", () => this.handlers.open(this.store.get(item.id) || item));
-              if (live?.has(item.id)) flash(button);
+              if (live?.has(item.id)) highlight(button);
               return h("li", {}, button);
             }),
           ),

@@ -12,8 +12,19 @@ export const STATUS_WORDS = {
   no_show: "no-show",
 };
 
+const described = new WeakMap(); // item -> {key, words}: an item object never changes, a new version is a new object
+
 /** {time, title, who, zone, status, shownStatus, label, calendar} of an item as the viewer in `tz` sees it. */
 export function describe(item, store, tz = store.view.tz) {
+  const key = `${tz}|${store.revision}`;
+  const hit = described.get(item);
+  if (hit?.key === key) return hit.words;
+  const words = wordsOf(item, store, tz);
+  described.set(item, { key, words });
+  return words;
+}
+
+function wordsOf(item, store, tz) {
   const s = Date.parse(item.starts_at);
   const e = Date.parse(item.ends_at);
   const calendar = store.calendars.get(item.calendar_id);

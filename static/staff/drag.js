@@ -7,6 +7,7 @@ import { ROWS, SLOT_MINUTES, rowOf, snap } from "./layout.js";
 import { ACTIVE } from "./store.js";
 
 const THRESHOLD_PX = 5;
+const GRIP_PX = 7; // the lower edge of a block that resizes it (its ::after in staff.css)
 
 export class GridDrag {
   constructor(grid, keys, handlers) {
@@ -40,7 +41,8 @@ export class GridDrag {
       const column = this.grid.columns[col];
       const top = s <= column.start ? 0 : (s - column.start) / 60_000;
       const grab = event.clientY - blockEl.getBoundingClientRect().top;
-      const kind = event.target.closest("[data-grip]") ? "resize" : "move";
+      const edge = blockEl.classList.contains("resizable") && event.clientY > blockEl.getBoundingClientRect().bottom - GRIP_PX;
+      const kind = edge ? "resize" : "move";
       this.gesture = { ...base, kind, item, block: blockEl, col, top, length: (e - s) / 60_000, grab };
     } else {
       this.gesture = { ...base, kind: "select", col: Number(cell.dataset.col), row: Number(cell.dataset.row) };

@@ -4,7 +4,7 @@
 import { h } from "../ui.js";
 import * as Z from "../zoned.js";
 import * as F from "./format.js";
-import { ROWS, SLOT_MINUTES, rowOf } from "./layout.js";
+import { ROWS, SLOT_MINUTES, across, rowOf } from "./layout.js";
 
 export class Ghost {
   constructor(grid) {
@@ -17,6 +17,7 @@ export class Ghost {
     const cell = this.grid.cells[col]?.[rowOf(top)];
     if (!cell) return;
     this.el.style.top = `${top - rowOf(top) * SLOT_MINUTES}px`;
+    Object.assign(this.el.style, across(col, this.grid.columns.length, 0, 1, 1, [2, 4]));
     this.el.style.height = `${Math.max(10, length - 1)}px`;
     const { start, end } = this.instants(col, top, length);
     this.el.firstChild.textContent = F.timeRange(start, end, this.grid.tz);

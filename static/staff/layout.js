@@ -89,3 +89,17 @@ export function rowOf(minute) {
 export function snap(minutes, step = SLOT_MINUTES) {
   return Math.round(minutes / step) * step;
 }
+
+/**
+ * left and width (CSS) of something in column `col` of `columns`, at sub-column
+ * `sub` of `subs` spanning `span` of them. Blocks are placed against their row
+ * (cells are not positioned: a positioned element per cell costs the browser a
+ * paint layer each, which every hit test and style pass walks).
+ */
+export function across(col, columns, sub = 0, subs = 1, span = 1, inset = [1, 3]) {
+  const width = "(100% - var(--time-w))";
+  return {
+    left: `calc(var(--time-w) + ${width} * ${(col + sub / subs) / columns} + ${inset[0]}px)`,
+    width: `calc(${width} * ${span / subs / columns} - ${inset[1]}px)`,
+  };
+}

@@ -7,6 +7,7 @@ export class Live {
     this.store = store;
     this.onError = onError;
     this.subs = new Map(); // calendar id -> Subscription
+    this.waiting = new Set(); // calendars whose snapshot of the current range has not come yet
     this.range = null;
     this.applied = 0; // events applied, for the tests and the benchmark
     this._off = store.on((change) => {
@@ -27,22 +28,33 @@ export class Live {
         sub.unsubscribe();
         this.subs.delete(id);
       } else if (moved) {
+        this.waiting.add(id);
         sub.setRange(from_, to_).catch(() => {});
       }
     }
     for (const id of wanted) if (!this.subs.has(id)) this.follow(id);
+    for (const id of this.waiting) if (!wanted.has(id)) this.waiting.delete(id);
+    this.store.loading = this.waiting.size > 0;
   }
 
   follow(calendarId) {
+    this.waiting.add(calendarId);
     const sub = this.hub.subscribe(`calendar:${calendarId}`, {
       from: this.range[0],
       to: this.range[1],
-      onSnapshot: (list) => this.store.replaceCalendar(calendarId, list),
+      onSnapshot: (list) => this.snapshot(calendarId, list),
       onEvent: (event) => this.apply(event),
       onError: (error) => this.onError(error),
     });
     this.subs.set(calendarId, sub);
     return sub;
+  }
+
+  /** A calendar's whole truth; `store.loading` says whether more of the range are still to come. */
+  snapshot(calendarId, list) {
+    this.waiting.delete(calendarId);
+    this.store.loading = this.waiting.size > 0;
+    this.store.replaceCalendar(calendarId, list);
   }
 
   apply(event) {

@@ -54,14 +54,19 @@ export async function startStaff({ hub, user }) {
   show($("#staff-nav"), true);
   for (const link of document.querySelectorAll("#staff-nav [data-admin]")) show(link, admin);
 
+  performance.mark("hub:session");
   const { calendars } = await hub.request("calendars.list");
+  performance.mark("hub:calendars");
   store.setCalendars(calendars);
   actions.findPeople("").catch(() => {}); // names of clients arrive when they arrive
   const known = (wanted.calendars || []).filter((id) => store.calendars.has(id));
   const selected = wanted.calendars?.length && known.length ? known : calendars.filter((c) => c.is_active).map((c) => c.id);
   if (!wanted.anchor) schedule.today({ selected });
   else schedule.go({ selected });
-  live.ready().then(() => (document.body.dataset.loaded = "1"));
+  live.ready().then(() => {
+    performance.mark("hub:snapshots");
+    document.body.dataset.loaded = "1";
+  });
 
   const route = () => {
     const name = screenOf();

@@ -1,8 +1,9 @@
 // The month view: an ARIA grid of days (rows are weeks). Each day lists its
 // first appointments and how many more; Enter on a day opens it in the day view.
 
-import { fill, flash, h } from "../ui.js";
+import { fill, h } from "../ui.js";
 import * as Z from "../zoned.js";
+import { highlight } from "./blocks.js";
 import { describe } from "./describe.js";
 import * as F from "./format.js";
 
@@ -49,7 +50,7 @@ export class MonthView {
     return this.el;
   }
 
-  /** Draw one day's items; `live` ids flash. */
+  /** Draw one day's items; `live` ids glow. */
   fill(cell, live = null) {
     const { tz } = this.store.view;
     const from = +Z.zonedTime(cell.day, 0, 0, tz);
@@ -83,7 +84,7 @@ export class MonthView {
           " ",
           h("span", { class: "mg-title" }, d.title),
         );
-        if (live?.has(item.id)) flash(button);
+        if (live?.has(item.id)) highlight(button);
         return button;
       }),
       more > 0 ? h("button", { type: "button", tabindex: "-1", class: "mg-more", dataset: { more: "" } }, `${more} more`) : null,

@@ -16,6 +16,8 @@ import { TimeGrid } from "./timegrid.js";
 import { writeState } from "./url.js";
 import { fillZoneSelect } from "./zones.js";
 
+const LOAD_WAIT_MS = 800;
+
 export class Schedule {
   constructor({ store, actions, feedback, dialogs }) {
     this.store = store;
@@ -99,13 +101,33 @@ export class Schedule {
 
   onStore(change) {
     if (change.type === "view" || change.type === "calendars") {
+      this.pending = null; // a full render reads everything anyway
       this.renderToolbar();
       this.render();
-    } else if (change.type === "items") {
+    } else if (change.type === "items" && !change.snapshot) {
+      this.flush(); // a live change or our own answer: at once, after anything waiting
       this.view?.update(change.changes);
-    } else if (change.type === "people") {
-      this.view?.relabel();
+    } else if (change.type === "items" || change.type === "people") {
+      // Snapshots and names come in bursts (sign-in, reconnect, a new period): draw them
+      // once, when the last snapshot of the period is in (or after LOAD_WAIT_MS at most).
+      this.pending ??= { changes: [], relabel: false };
+      if (change.type === "people") this.pending.relabel = true;
+      else this.pending.changes.push(...change.changes);
+      if (!this.store.loading) this.frame ??= requestAnimationFrame(() => this.flush());
+      else this.loadTimer ??= setTimeout(() => this.flush(), LOAD_WAIT_MS);
     }
+  }
+
+  flush() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    clearTimeout(this.loadTimer);
+    this.frame = null;
+    this.loadTimer = null;
+    const pending = this.pending;
+    this.pending = null;
+    if (!pending || !this.view) return;
+    if (pending.relabel) this.view.relabel();
+    else this.view.update(pending.changes);
   }
 
   renderToolbar() {

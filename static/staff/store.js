@@ -29,6 +29,8 @@ export class Store {
     this.items = new Map(); // id -> appointment or block, those overlapping the period
     this.holds = new Map(); // id -> hold, for the coming slot.held / slot.released events
     this.own = new Set(); // ids with a write of ours in flight: their echo is not news
+    this.loading = false; // snapshots of the shown period are still on their way (live.js)
+    this.revision = 0; // grows when names of calendars or people change: words made from them are stale
     this.view = view; // {mode, anchor, tz, selected, showCancelled, firstDay}
     this.period = periodOf(view.mode, view.anchor, view.tz, view.firstDay);
     this._listeners = new Set();
@@ -79,12 +81,14 @@ export class Store {
   setCalendars(list) {
     this.calendars = new Map(list.map((c) => [c.id, c]));
     for (const c of list) this.colorFor(c.id);
+    this.revision += 1;
     this.emit({ type: "calendars" });
   }
 
   putCalendar(calendar) {
     this.colorFor(calendar.id);
     this.calendars.set(calendar.id, calendar);
+    this.revision += 1;
     this.emit({ type: "calendars", calendar });
   }
 
@@ -100,7 +104,10 @@ export class Store {
       if (!held || held.full_name !== person.full_name || held.role !== person.role || held.is_active !== person.is_active) news = true;
       this.people.set(person.id, { ...held, ...person });
     }
-    if (news) this.emit({ type: "people" });
+    if (news) {
+      this.revision += 1;
+      this.emit({ type: "people" });
+    }
   }
 
   personName(id) {
@@ -160,8 +167,7 @@ export class Store {
     for (const item of this.items.values()) {
       if (!wanted.has(item.calendar_id)) continue;
       if (!this.view.showCancelled && item.status === "cancelled") continue;
-      const s = Date.parse(item.starts_at);
-      const e = Date.parse(item.ends_at);
+      const [s, e] = span(item);
       if (s < to && e > from) found.push({ item, s, e });
     }
     return found.sort((a, b) => a.s - b.s || b.e - a.e);
@@ -171,6 +177,18 @@ export class Store {
   isOpen(calendar, from, to) {
     return openIntervals(calendar, from, to).some(([a, b]) => a <= from && b >= to);
   }
+}
+
+const spans = new WeakMap(); // item -> [start, end] epoch ms, parsed once per version
+
+/** [start, end] of an item in epoch ms. */
+export function span(item) {
+  let found = spans.get(item);
+  if (!found) {
+    found = [Date.parse(item.starts_at), Date.parse(item.ends_at)];
+    spans.set(item, found);
+  }
+  return found;
 }
 
 const putItem = (store, data) => store.put(data, "live");
