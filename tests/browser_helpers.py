@@ -198,7 +198,9 @@ class Clinic:
 
 
 @asynccontextmanager
-async def running_clinic(prefix: str, extra_env: dict[str, str] | None = None) -> AsyncIterator[Clinic]:
+async def running_clinic(
+    prefix: str, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Clinic]:
     """A hub on an embedded database in a temp folder, with its people made through the protocol."""
     folder = tempfile.mkdtemp(prefix=prefix)
     env = {"DATABASE_URL": f"sqlite:///{folder}/hub.db", **(extra_env or {})}

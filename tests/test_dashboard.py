@@ -446,7 +446,9 @@ async def test_refused_moves_put_the_block_back_and_say_why(clinic: Clinic, page
     await expect(alert).to_contain_text("Someone else changed this appointment a moment ago")
     await expect(alert).to_have_attribute("data-code", "version_conflict")
     await expect(block(page, made)).to_have_attribute("data-version", "2")
-    await expect(block(page, made)).to_have_accessible_name(re.compile(r"^Renamed, Client, 10:00–10:30"))
+    await expect(block(page, made)).to_have_accessible_name(
+        re.compile(r"^Renamed, Client, 10:00–10:30")
+    )
     await expect(block(page, made)).to_have_attribute("data-starts-at", at(TUE, 10, 0, LONDON))
 
 

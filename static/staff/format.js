@@ -89,11 +89,3 @@ export function firstDayOfWeek() {
 export function city(timeZone) {
   return timeZone.split("/").pop().replaceAll("_", " ");
 }
-
-/** Minutes as "30 min", "1 h", "1 h 30 min". */
-export function duration(minutes) {
-  const h = Math.floor(minutes / 60);
-  const m = Math.round(minutes % 60);
-  if (!h) return `${m} min`;
-  return m ? `${h} h ${m} min` : `${h} h`;
-}

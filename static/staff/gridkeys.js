@@ -37,9 +37,11 @@ export class GridKeys {
       return this.grid.focusCell(col, row + dr);
     }
     if (key === "Home" || key === "End") {
+      // APG grid: the first or last cell of the row; with Ctrl, of the grid.
       event.preventDefault();
       this.clearSelection();
-      return this.grid.focusCell(col, key === "Home" ? (event.ctrlKey ? 0 : row - (row % 4)) : event.ctrlKey ? ROWS - 1 : row - (row % 4) + 3);
+      const last = key === "End";
+      return this.grid.focusCell(last ? this.grid.columns.length - 1 : 0, event.ctrlKey ? (last ? ROWS - 1 : 0) : row);
     }
     if (block) return this.blockKey(event, block);
     if (key === "Enter" || key === " ") {

@@ -172,11 +172,6 @@ export class Store {
     }
     return found.sort((a, b) => a.s - b.s || b.e - a.e);
   }
-
-  /** Is a calendar open (working hours) over [from, to)? */
-  isOpen(calendar, from, to) {
-    return openIntervals(calendar, from, to).some(([a, b]) => a <= from && b >= to);
-  }
 }
 
 const spans = new WeakMap(); // item -> [start, end] epoch ms, parsed once per version

@@ -282,8 +282,11 @@ export class TimeGrid {
     let minute = null;
     if (this.columns.some((c) => now >= c.start && now < c.end)) minute = Z.wallMinutes(now, this.tz) - 90;
     else {
+      // The first working hour; for calendars open round the clock, the first appointment or 08:00.
       const first = this.el.querySelector(".tg-cell:not(.closed)");
-      minute = first ? Number(first.dataset.row) * SLOT_MINUTES - 30 : 8 * 60;
+      const rows = [...this.blocks.values()].map((block) => Number(block.parentElement?.dataset.row ?? ROWS));
+      const opening = first ? Number(first.dataset.row) * SLOT_MINUTES : 8 * 60;
+      minute = (opening > 0 ? opening : Math.min(8 * 60, ...rows.map((row) => row * SLOT_MINUTES))) - 30;
     }
     this.scroller.scrollTop = Math.max(0, minute);
   }
