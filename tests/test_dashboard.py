@@ -166,7 +166,8 @@ async def test_sign_in_and_week_view_name_cells_and_appointments(
 ) -> None:
     """Sign-in and the week are axe-clean; cells and appointments carry their names; overlaps sit side by side."""
     london = await clinic.calendar(LONDON, "London · GP", WEEKDAYS_9_TO_5)
-    newyork = await clinic.calendar("America/New_York", "New York · Physio", WEEKDAYS_9_TO_5)
+    # A name with markup in it stays text (the grid's cells are built from markup).
+    newyork = await clinic.calendar("America/New_York", "New York · Physio <i>&", WEEKDAYS_9_TO_5)
     gone = await book(clinic, london, TUE, 10, 15, minutes=30, title="Gone")
     await clinic.ask(clinic.staff, "appointment.cancel", {"appointment_id": gone["id"]})
     await book(clinic, london, TUE, 10, title="Check-up")
@@ -187,6 +188,8 @@ async def test_sign_in_and_week_view_name_cells_and_appointments(
     occupied = rf"^{day_label(TUE)}, 10:00, {london['name']} .*Check-up, Client, 10:00–10:30"
     await expect(grid.get_by_role("gridcell", name=re.compile(occupied))).to_have_count(1)
     await expect(cell(page, TUE, "07:00", london, closed=True)).to_have_count(1)
+    await expect(cell(page, TUE, "18:00", newyork)).to_have_count(1)  # 13:00 in New York
+    await expect(grid.locator("i")).to_have_count(0)
     first = page.get_by_role(
         "button", name=re.compile(r"^Check-up, Client, 10:00–10:30, confirmed, London · GP")
     )
