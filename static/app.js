@@ -86,6 +86,7 @@ $("#signin-form").addEventListener("submit", async (event) => {
   busy(form, true);
   try {
     await auth.login($("#signin-email").value.trim(), $("#signin-password").value);
+    performance.mark("hub:login");
     $("#signin-password").value = "";
   } catch (error) {
     $("#signin-msg").textContent =
