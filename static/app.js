@@ -3,7 +3,7 @@
 import { Auth } from "./auth.js";
 import { startClient } from "./client.js";
 import { HubClient } from "./hub-client.js";
-import { startStaff } from "./staff.js";
+import { startStaff } from "./staff/main.js";
 import { $, show } from "./ui.js";
 
 const STATE_LABELS = { live: "live", connecting: "connecting…", reconnecting: "reconnecting…", offline: "offline" };
@@ -86,6 +86,7 @@ $("#signin-form").addEventListener("submit", async (event) => {
   busy(form, true);
   try {
     await auth.login($("#signin-email").value.trim(), $("#signin-password").value);
+    performance.mark("hub:login");
     $("#signin-password").value = "";
   } catch (error) {
     $("#signin-msg").textContent =

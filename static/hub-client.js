@@ -109,6 +109,7 @@ export class HubClient {
     this._subs = new Map(); // channel -> Subscription
     this._attempt = 0;
     this._authFailures = 0;
+    this._skew = 0; // server clock minus this machine's, from the last hello
     this._closed = false;
     this._connectWaiters = [];
     this._timers = { retry: null, refresh: null, ping: null, pingTimeout: null };
@@ -246,6 +247,9 @@ export class HubClient {
     this._authFailures = 0;
     this.user = data.user;
     this.session = data;
+    // The hub's clock decides when a token expires; this machine's may be off.
+    const skew = Date.parse(data.server_time) - Date.now();
+    this._skew = Number.isFinite(skew) ? skew : 0;
     this._armRefresh(data.access_expires_at);
     this._armPing();
     for (const job of this._queue.splice(0)) this._send(job);
@@ -369,7 +373,7 @@ export class HubClient {
   _armRefresh(expiresAt) {
     this._clearTimer("refresh");
     if (!this._refreshToken || !expiresAt) return;
-    const remaining = Date.parse(expiresAt) - Date.now();
+    const remaining = Date.parse(expiresAt) - (Date.now() + (this._skew || 0));
     const wait = Math.max(1_000, remaining > 2 * REFRESH_MARGIN_MS ? remaining - REFRESH_MARGIN_MS : remaining * 0.75);
     const ws = this._ws;
     this._timers.refresh = setTimeout(() => this._refreshNow(ws), wait);
@@ -506,6 +510,7 @@ class Subscription {
     this.subscribed = false; // on the current socket
     this._buffer = null; // events held while a snapshot is in flight
     this._needSnapshot = true;
+    this._asked = 0; // snapshots asked for (resync, setRange)
     this._socket = 0; // bumped on every disconnect: older work is void
     this._chain = Promise.resolve(); // one (re)start at a time, in order
     this.ready = new Promise((resolve) => (this._resolveReady = resolve));
@@ -521,6 +526,7 @@ class Subscription {
   /** A fresh snapshot now (or at the next connection). */
   resync() {
     this._needSnapshot = true;
+    this._asked += 1; // a snapshot already in flight no longer answers this
     return this._start();
   }
 
@@ -587,6 +593,7 @@ class Subscription {
     if (this.to) data.to = this.to;
     if (!this._buffer) this._buffer = [];
     const buffer = this._buffer;
+    const asked = this._asked;
     let answer;
     try {
       answer = await this.hub.request("appointments.list", data);
@@ -594,7 +601,7 @@ class Subscription {
       if (this._buffer === buffer) this._buffer = null;
     }
     if (socket !== this._socket || !this.active) return;
-    this._needSnapshot = false;
+    if (asked === this._asked) this._needSnapshot = false; // else a newer window is still to come
     this.lastSeq = answer.seq; // the snapshot is the truth, even if the log went back (restore)
     try {
       this.onSnapshot(answer.appointments, answer.seq);

@@ -13,7 +13,12 @@ export function h(tag, attrs = {}, ...children) {
     if (value == null || value === false) continue;
     if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
     else if (key === "dataset") Object.assign(element.dataset, value);
-    else if (key === "style") Object.assign(element.style, value);
+    else if (key === "style") {
+      for (const [name, v] of Object.entries(value)) {
+        if (name.startsWith("--")) element.style.setProperty(name, v);
+        else element.style[name] = v;
+      }
+    }
     else if (value === true) element.setAttribute(key, "");
     else element.setAttribute(key, value);
   }
@@ -21,6 +26,12 @@ export function h(tag, attrs = {}, ...children) {
     if (child == null || child === false) continue;
     element.append(child instanceof Node ? child : String(child));
   }
+  return element;
+}
+
+/** Replace an element's children; arrays are flattened and null or false left out, as in h(). */
+export function fill(element, ...children) {
+  element.replaceChildren(...children.flat(Infinity).filter((c) => c != null && c !== false));
   return element;
 }
 

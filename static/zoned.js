@@ -1,61 +1,62 @@
-// Wall-clock time in an IANA time zone, with nothing but Intl.DateTimeFormat.
+// Wall-clock time in an IANA time zone, on Temporal.
 //
 // A "day" here is a civil date {y, m, d} (m is 1-12) with no zone of its own;
-// instants are Date objects. wall() reads an instant's wall clock in a zone,
-// zonedTime() finds the instant of a wall clock in a zone.
+// instants are Date objects (or epoch milliseconds). wall() reads an
+// instant's wall clock in a zone, zonedTime() finds the instant of a wall
+// clock in a zone.
+//
+// Temporal does the zone arithmetic: native where the browser has it
+// (Chromium 144+, Firefox 139+), else the vendored temporal-polyfill, loaded
+// only then. "Now" always comes from Date.now(), so a test can set the clock.
 
-const partFormats = new Map();
+if (!globalThis.Temporal) await import("./vendor/temporal-polyfill/global.js");
 
-function partsFormat(timeZone) {
-  let format = partFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    partFormats.set(timeZone, format);
-  }
-  return format;
+const { Instant, PlainDate, PlainDateTime } = globalThis.Temporal;
+
+function zoned(ms, timeZone) {
+  return Instant.fromEpochMilliseconds(Number(ms)).toZonedDateTimeISO(timeZone);
 }
 
 /** The wall clock of an instant in a zone: {y, m, d, hour, minute, second}. */
 export function wall(date, timeZone) {
-  const out = {};
-  for (const part of partsFormat(timeZone).formatToParts(date)) {
-    if (part.type !== "literal") out[part.type] = Number(part.value);
-  }
-  return { y: out.year, m: out.month, d: out.day, hour: out.hour % 24, minute: out.minute, second: out.second };
+  const z = zoned(+date, timeZone);
+  return { y: z.year, m: z.month, d: z.day, hour: z.hour, minute: z.minute, second: z.second };
 }
 
-function offsetAt(ms, timeZone) {
-  const seconds = Math.floor(ms / 1000) * 1000;
-  const w = wall(new Date(seconds), timeZone);
-  return Date.UTC(w.y, w.m - 1, w.d, w.hour, w.minute, w.second) - seconds;
+/** Minutes since the wall-clock midnight of the instant's own day, in the zone. */
+export function wallMinutes(ms, timeZone) {
+  const z = zoned(ms, timeZone);
+  return z.hour * 60 + z.minute + z.second / 60;
 }
 
-/** The instant at which the wall clock of `timeZone` shows day + hour:minute. */
+/**
+ * The instant at which the wall clock of `timeZone` shows day + hour:minute.
+ *
+ * A wall time that does not exist (a spring-forward gap) moves forward by the
+ * gap; one that occurs twice takes the first occurrence (Temporal's
+ * "compatible", as RFC 5545 says). hour may be 24 or more: the next day.
+ */
 export function zonedTime(day, hour, minute, timeZone) {
-  const guess = Date.UTC(day.y, day.m - 1, day.d, hour, minute);
-  const first = offsetAt(guess, timeZone);
-  let ms = guess - first;
-  const second = offsetAt(ms, timeZone);
-  if (second !== first) ms = guess - second;
-  return new Date(ms);
+  const extra = Math.floor((hour * 60 + minute) / 1440);
+  const rest = hour * 60 + minute - extra * 1440;
+  const date = PlainDate.from({ year: day.y, month: day.m, day: day.d }).add({ days: extra });
+  const local = PlainDateTime.from({
+    year: date.year,
+    month: date.month,
+    day: date.day,
+    hour: Math.floor(rest / 60),
+    minute: rest % 60,
+  });
+  return new Date(local.toZonedDateTime(timeZone, { disambiguation: "compatible" }).epochMilliseconds);
 }
 
 export function dayOf(date, timeZone) {
-  const w = wall(date, timeZone);
-  return { y: w.y, m: w.m, d: w.d };
+  const z = zoned(+date, timeZone);
+  return { y: z.year, m: z.month, d: z.day };
 }
 
 export function today(timeZone) {
-  return dayOf(new Date(), timeZone);
+  return dayOf(Date.now(), timeZone);
 }
 
 export function addDays(day, n) {
@@ -63,13 +64,25 @@ export function addDays(day, n) {
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
 }
 
+/** The same day of the month n months on (clamped to the month's length). */
+export function addMonths(day, n) {
+  const date = PlainDate.from({ year: day.y, month: day.m, day: day.d }).add({ months: n });
+  return { y: date.year, m: date.month, d: date.day };
+}
+
+/** Whole days from a to b (negative when b is earlier). */
+export function daysBetween(a, b) {
+  return Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000);
+}
+
 /** Monday = 0 … Sunday = 6, as the protocol's working hours count. */
 export function weekday(day) {
   return (new Date(Date.UTC(day.y, day.m - 1, day.d)).getUTCDay() + 6) % 7;
 }
 
-export function startOfWeek(day) {
-  return addDays(day, -weekday(day));
+/** The first day of the week holding `day`; firstDay is 1 (Monday) … 7 (Sunday). */
+export function startOfWeek(day, firstDay = 1) {
+  return addDays(day, -((weekday(day) - (firstDay - 1) + 7) % 7));
 }
 
 export function sameDay(a, b) {
@@ -81,8 +94,10 @@ export function dayKey(day) {
 }
 
 export function parseDayKey(key) {
-  const [y, m, d] = key.split("-").map(Number);
-  return y && m && d ? { y, m, d } : null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key || "");
+  if (!match) return null;
+  const day = { y: Number(match[1]), m: Number(match[2]), d: Number(match[3]) };
+  return sameDay(addDays(day, 0), day) ? day : null;
 }
 
 /** "09:30" → [9, 30]. */
@@ -117,12 +132,12 @@ const longDayFormat = new Intl.DateTimeFormat("en-GB", {
   year: "numeric",
 });
 
-/** "Tue 24 Nov". */
+/** "Tue 24 Nov" (the client page's format). */
 export function formatDay(day) {
   return dayFormat.format(new Date(Date.UTC(day.y, day.m - 1, day.d, 12)));
 }
 
-/** "Tuesday 24 November 2026". */
+/** "Tuesday 24 November 2026" (the client page's format). */
 export function formatLongDay(day) {
   return longDayFormat.format(new Date(Date.UTC(day.y, day.m - 1, day.d, 12)));
 }
@@ -139,5 +154,5 @@ export function zoneAbbreviation(date, timeZone) {
 
 /** RFC 3339 in UTC with Z, as the hub wants. */
 export function iso(date) {
-  return date.toISOString();
+  return new Date(+date).toISOString();
 }
