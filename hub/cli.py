@@ -75,6 +75,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from hub import demo, logs
     from hub.web.app import create_app
+    from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
 
     # Bound first, so a port in use is one line and status 1, before anything is printed.
     sock = _listening_socket(args.host, args.port, settings.socket_send_buffer)
@@ -90,7 +91,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             print(hint, flush=True)
     config = uvicorn.Config(
         served,
-        ws="websockets-sansio",
+        ws=DrainingWebSocketsSansIOProtocol,
         ws_max_size=settings.ws_max_bytes,
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,

@@ -124,6 +124,8 @@ class Settings:
     min_duration_minutes: int = env("HUB_MIN_DURATION_MINUTES", 5, _whole)
     max_duration_minutes: int = env("HUB_MAX_DURATION_MINUTES", 720, _whole)
     idempotency_hours: float = env("HUB_IDEMPOTENCY_HOURS", 24.0, _number)
+    hold_seconds: float = env("HUB_HOLD_SECONDS", 300.0, _number)
+    max_occurrences: int = env("HUB_MAX_OCCURRENCES", 52, _whole)
     log_retention_days: float = env("HUB_LOG_RETENTION_DAYS", 30.0, _number)
     # Sign-in.
     login_max_failures: int = env("HUB_LOGIN_MAX_FAILURES", 5, _whole)

@@ -22,6 +22,7 @@ from hub.service.runtime import Runtime
 from hub.settings import Settings
 from hub.storage.migrate import upgrade
 from hub.web.app import create_app
+from hub.web.ws_protocol import DrainingWebSocketsSansIOProtocol
 from tests.servers import hub_env
 
 
@@ -52,7 +53,7 @@ class InProcessHub:
         settings = self.settings
         config = uvicorn.Config(
             create_app(settings, self.runtime),
-            ws="websockets-sansio",
+            ws=DrainingWebSocketsSansIOProtocol,
             ws_max_size=settings.ws_max_bytes,
             ws_ping_interval=settings.ws_ping_interval,
             ws_ping_timeout=settings.ws_ping_timeout,

@@ -279,7 +279,7 @@ async def test_invalid_times_and_unknown_ids(
         if field:
             assert error["details"]["field"] == field
     listed = await client.ok("appointments.list", {"channel": f"calendar:{calendar['id']}"})
-    assert listed == {"appointments": [], "seq": 0}
+    assert listed == {"appointments": [], "seq": 0, "holds": []}
     unknown = "00000000-0000-0000-0000-000000000000"
     assert (await client.error("appointment.cancel", {"appointment_id": unknown}))[
         "code"

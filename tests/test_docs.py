@@ -190,6 +190,16 @@ async def test_every_documented_example_gets_its_documented_answer(
                     },
                 )
                 fill.values[EXAMPLE_IDS["block"]] = made["block"]["id"]
+            if EXAMPLE_IDS["hold"] in json.dumps(example):
+                held = await admin_ws.ok(
+                    "slot.hold",
+                    {
+                        "calendar_id": calendar["id"],
+                        "starts_at": f"2031-04-{day:02d}T09:00:00Z",
+                        "ends_at": f"2031-04-{day:02d}T09:30:00Z",
+                    },
+                )
+                fill.values[EXAMPLE_IDS["hold"]] = held["hold"]["id"]
             data = fill.fill(example.get("data", {}), appointment_id)
             socket = fresh if name == "hello" else admin_ws
             frame = await socket.request(example["type"], data)

@@ -47,6 +47,16 @@ ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
 class Kind(StrEnum):
     APPOINTMENT = "appointment"
     BLOCK = "block"  # time off: busy time with no client
+    HOLD = "hold"  # a slot kept for one person while they book (PROTOCOL.md, Slot holds)
+
+
+class HoldEnd(StrEnum):
+    """Why a hold ended (``slot.released``'s reason; ``booked`` has no event of its own)."""
+
+    RELEASED = "released"
+    EXPIRED = "expired"
+    REPLACED = "replaced"
+    BOOKED = "booked"
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ class Appointment:
     created_at: datetime
     updated_at: datetime
     kind: Kind = Kind.APPOINTMENT
+    series_id: str | None = None
 
     @property
     def is_block(self) -> bool:
@@ -143,6 +154,65 @@ class Appointment:
             "created_at": format_time(self.created_at),
             "updated_at": format_time(self.updated_at),
             "kind": self.kind.value,
+            "series_id": self.series_id,
+        }
+
+
+@dataclass(frozen=True)
+class Series:
+    """A recurring series as booked; its occurrences are appointments with its id."""
+
+    id: str
+    calendar_id: str
+    client_id: str
+    recurrence: str  # the canonical RRULE text
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recurrence": self.recurrence,
+            "calendar_id": self.calendar_id,
+            "client_id": self.client_id,
+        }
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A live hold: the slot is taken for everyone but ``held_by`` until ``expires_at``."""
+
+    id: str
+    calendar_id: str
+    held_by: str
+    starts_at: datetime
+    ends_at: datetime
+    expires_at: datetime
+
+    def same_slot(self, calendar_id: str, starts_at: datetime, ends_at: datetime) -> bool:
+        return (self.calendar_id, self.starts_at, self.ends_at) == (
+            calendar_id,
+            starts_at,
+            ends_at,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """As its holder, staff and admins see it; others see it without ``held_by``."""
+        return {
+            "id": self.id,
+            "calendar_id": self.calendar_id,
+            "starts_at": format_time(self.starts_at),
+            "ends_at": format_time(self.ends_at),
+            "expires_at": format_time(self.expires_at),
+            "held_by": self.held_by,
+        }
+
+    def released(self, reason: HoldEnd) -> dict[str, Any]:
+        """The data of its ``slot.released`` event, the same for everyone."""
+        return {
+            "id": self.id,
+            "calendar_id": self.calendar_id,
+            "starts_at": format_time(self.starts_at),
+            "ends_at": format_time(self.ends_at),
+            "reason": reason.value,
         }
 
 

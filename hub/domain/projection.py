@@ -1,16 +1,35 @@
-"""What each viewer may see of an appointment (PROTOCOL.md, Appointment).
+"""What each viewer may see of an appointment or a hold (PROTOCOL.md).
 
 Staff, admins and the appointment's own client see it in full; anyone else
-sees a busy block. Fan-out encodes each event once per projection, so these
-functions are the only place the rule is written. They work on wire dicts,
-because that is what events carry.
+sees a busy block. A hold is seen with its holder by the holder and staff,
+without by anyone else. Fan-out encodes each event once per projection, so
+these functions are the only place the rules are written. They work on wire
+dicts, because that is what events carry.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-BUSY_FIELDS = ("id", "calendar_id", "starts_at", "ends_at", "status")
+# ``hold_id`` is kept: other screens showed that hold, and this event ends it.
+BUSY_FIELDS = ("id", "calendar_id", "starts_at", "ends_at", "status", "hold_id")
+HOLD_FIELDS = ("id", "calendar_id", "starts_at", "ends_at", "expires_at")
+
+
+def owner(event: str, data: dict[str, Any]) -> str | None:
+    """Whose event this is to see in full; None when everyone sees it whole."""
+    if event.startswith("appointment."):
+        return data.get("client_id")
+    if event == "slot.held":
+        return data.get("held_by")
+    return None
+
+
+def restricted(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The event's data as anyone but its owner and staff may see it."""
+    if event == "slot.held":
+        return {k: data[k] for k in HOLD_FIELDS}
+    return busy_block(data)
 
 
 def sees_in_full(viewer_is_staff: bool, viewer_id: str, client_id: str | None) -> bool:

@@ -76,16 +76,21 @@ def check_bookable(
     calendar: Calendar,
     starts_at: datetime,
     ends_at: datetime,
-    busy: Sequence[Interval],
+    taken: Sequence[Interval],
+    held: Sequence[Interval],
     current: datetime,
 ) -> None:
     """Overlap for everyone; past, working hours, notice, horizon and buffers for users.
 
-    ``busy``: pending and confirmed time near the booking (within the buffers),
-    without the appointment being moved.
+    ``taken``: appointments and blocks near the booking (within the buffers),
+    without the appointment being moved; ``held``: other people's live holds
+    there. A hold counts as busy time for the buffers too, so the slot it
+    keeps can still be booked when its holder gets there.
     """
-    if any(b.start < ends_at and b.end > starts_at for b in busy):
+    if any(b.start < ends_at and b.end > starts_at for b in taken):
         raise SlotTaken("that time overlaps another appointment")
+    if any(h.start < ends_at and h.end > starts_at for h in held):
+        raise SlotTaken("someone is booking that time right now", {"rule": "held"})
     if actor.is_staff:
         return
     if starts_at < current:
@@ -93,7 +98,7 @@ def check_bookable(
     broken = availability.check_bookable(
         ranges=calendar.working_hours,
         zone=calendar.zone,
-        busy=busy,
+        busy=[*taken, *held],
         slot=Interval(starts_at, ends_at),
         rules=calendar.rules,
         now=current,

@@ -55,8 +55,8 @@ async def create_channel(store: Store, channel: str) -> None:
     await store.execute(channel_heads.insert().values(channel=channel, seq=0))
 
 
-_NEXT_SEQ = statement(
-    "UPDATE channel_heads SET seq = seq + 1 WHERE channel = :channel RETURNING seq"
+_ADVANCE = statement(
+    "UPDATE channel_heads SET seq = seq + :count WHERE channel = :channel RETURNING seq"
 )
 _INSERT = statement(
     "INSERT INTO channel_log (channel, seq, event, payload, created_at) "
@@ -67,23 +67,55 @@ _INSERT = statement(
 
 async def append(store: Store, channel: str, event: str, data: dict[str, Any]) -> ChannelEvent:
     """Append one event; must run inside a write transaction."""
-    seq = await store.fetch_val(_NEXT_SEQ.bindparams(channel=channel))
-    if seq is None:
+    (entry,) = await append_many(store, channel, [(event, data)])
+    return entry
+
+
+async def append_many(
+    store: Store, channel: str, events: list[tuple[str, dict[str, Any]]]
+) -> list[ChannelEvent]:
+    """Append events to one channel, with consecutive seqs, in two statements.
+
+    Must run inside a write transaction; the head row's update serialises
+    concurrent writers of the channel, so the seqs stay gap-free.
+    """
+    count = len(events)
+    last = await store.fetch_val(_ADVANCE.bindparams(channel=channel, count=count))
+    if last is None:
         # A channel whose head was never created (e.g. a user made before the
         # log existed): start it now; the caller's lock makes this race-free.
         await create_channel(store, channel)
-        seq = 1
-        await store.execute(
-            channel_heads.update().where(channel_heads.c.channel == channel).values(seq=1)
-        )
+        last = await store.fetch_val(_ADVANCE.bindparams(channel=channel, count=count))
     stamp = now()
-    entry = ChannelEvent(channel, int(seq), event, data, format_time(stamp))
-    await store.execute(
-        _INSERT.bindparams(
-            channel=channel, seq=entry.seq, event=event, payload=json.dumps(data), created_at=stamp
+    at = format_time(stamp)
+    first = int(last) - count + 1
+    entries = [
+        ChannelEvent(channel, first + i, name, data, at) for i, (name, data) in enumerate(events)
+    ]
+    if count == 1:  # the hot path: cheap-to-compile SQL
+        e = entries[0]
+        await store.execute(
+            _INSERT.bindparams(
+                channel=channel,
+                seq=e.seq,
+                event=e.event,
+                payload=json.dumps(e.data),
+                created_at=stamp,
+            )
         )
-    )
-    return entry
+        return entries
+    rows = [
+        {
+            "channel": channel,
+            "seq": e.seq,
+            "event": e.event,
+            "payload": json.dumps(e.data),
+            "created_at": stamp,
+        }
+        for e in entries
+    ]
+    await store.execute(channel_log.insert().values(rows))
+    return entries
 
 
 async def head(store: Store, channel: str) -> int:

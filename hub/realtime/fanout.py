@@ -36,7 +36,7 @@ from typing import Protocol
 
 from hub import logs
 from hub.domain.errors import ResyncRequired
-from hub.domain.projection import busy_block, sees_in_full
+from hub.domain.projection import owner, restricted, sees_in_full
 from hub.domain.times import now, parse_wire_time
 from hub.realtime import channel_log
 from hub.realtime.broker import Broker
@@ -50,8 +50,8 @@ Listener = Callable[[ChannelEvent], None]
 
 
 def _owner(event: ChannelEvent) -> str | None:
-    """The client of an appointment event; None for events everyone sees in full."""
-    return event.data.get("client_id") if event.event.startswith("appointment.") else None
+    """Whose event it is to see in full; None for events everyone sees whole."""
+    return owner(event.event, event.data)
 
 
 def _sees_full(sub: Subscription, owner: str | None) -> bool:
@@ -356,7 +356,11 @@ class Fanout:
             else:
                 if busy is None:
                     busy = encode_event(
-                        event.channel, event.seq, event.event, busy_block(event.data), event.at
+                        event.channel,
+                        event.seq,
+                        event.event,
+                        restricted(event.event, event.data),
+                        event.at,
                     )
                 frame = busy
             sub.session.push(frame)
@@ -368,7 +372,7 @@ class Fanout:
     @staticmethod
     def _frame(event: ChannelEvent, sub: Subscription) -> str:
         """One subscriber's frame (replays); live fan-out shares frames instead."""
-        data = event.data if _sees_full(sub, _owner(event)) else busy_block(event.data)
+        data = event.data if _sees_full(sub, _owner(event)) else restricted(event.event, event.data)
         return encode_event(event.channel, event.seq, event.event, data, event.at)
 
     async def stop(self) -> None:

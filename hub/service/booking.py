@@ -31,13 +31,17 @@ from hub.domain.model import (
     Appointment,
     Calendar,
     Kind,
+    Series,
     Status,
     User,
     calendar_channel,
     user_channel,
 )
+from hub.domain.recurrence import Recurrence
 from hub.domain.times import format_time, now
+from hub.service import series
 from hub.service.access import Identity, current, require_staff
+from hub.service.holds import claimed, give_way, survey
 from hub.service.unit_of_work import Publisher, Work, unit_of_work
 from hub.settings import Settings
 from hub.storage.appointments import Appointments
@@ -48,10 +52,16 @@ from hub.storage.users import Users
 
 @dataclass(frozen=True)
 class Written:
-    """A committed change: the appointment after it, and the seq of each channel touched."""
+    """A committed change: the appointment after it, and the seq of each channel touched.
+
+    For a series: ``appointments`` holds every occurrence written (the first,
+    or the named one, is ``appointment``), and a new series is ``series``.
+    """
 
     appointment: Appointment
     seqs: dict[str, int]
+    appointments: list[Appointment] | None = None
+    series: Series | None = None
 
 
 class BookingService:
@@ -68,6 +78,7 @@ class BookingService:
     async def create(self, identity: Identity, data: dict[str, Any]) -> Written:
         starts_at, ends_at = data["starts_at"], data["ends_at"]
         rules.check_length(self.settings, starts_at, ends_at)
+        rule = series.parse(self.settings, data["recurrence"]) if "recurrence" in data else None
         key = data.get("idempotency_key")
         try:
             async with unit_of_work(self.store, self.publisher) as work:
@@ -85,7 +96,13 @@ class BookingService:
                     raise BadRequest("this calendar is not taking bookings", field="calendar_id")
                 if client_id != actor.id:  # the actor's own account is known to be active
                     await self._check_client(client_id)
-                await self._check_rules(actor, calendar, starts_at, ends_at, None)
+                if "hold_id" in data:
+                    await claimed(
+                        self.appointments, actor, data["hold_id"], calendar.id, starts_at, ends_at
+                    )
+                if rule is not None:
+                    return await self._create_series(work, actor, calendar, client_id, rule, data)
+                hold_id = await self._check_rules(work, actor, calendar, starts_at, ends_at, None)
                 stamp = now()
                 appointment = Appointment(
                     id=str(uuid.uuid4()),
@@ -102,11 +119,8 @@ class BookingService:
                     updated_at=stamp,
                 )
                 await self.appointments.insert(appointment)
-                if key is not None:
-                    await self.appointments.remember(
-                        actor.id, key, fingerprint, appointment.id, stamp
-                    )
-                return await _record(work, appointment, "appointment.created")
+                await self._remember(actor, key, fingerprint, appointment.id)
+                return await _record(work, appointment, "appointment.created", hold_id)
         except Overlap as exc:
             raise SlotTaken("that time overlaps another appointment") from exc
         except Duplicate:
@@ -124,24 +138,43 @@ class BookingService:
                     raise InvalidTransition(
                         f"a {before.status.value} appointment cannot be changed"
                     )
+                if before.series_id is not None and data.get("scope", "one") != "one":
+                    return await self._update_series(work, actor, before, calendar, data)
                 changes: dict[str, Any] = {}
+                hold_id = None
                 if "starts_at" in data or "ends_at" in data:
                     starts_at = data.get("starts_at", before.starts_at)
                     ends_at = data.get("ends_at", before.ends_at)
                     rules.check_length(self.settings, starts_at, ends_at)
-                    await self._check_rules(actor, calendar, starts_at, ends_at, before.id)
+                    hold_id = await self._check_rules(
+                        work, actor, calendar, starts_at, ends_at, before.id
+                    )
                     changes.update(starts_at=starts_at, ends_at=ends_at)
                 if "title" in data:
                     changes["title"] = data["title"].strip()
                 if "notes" in data:
                     changes["notes"] = data["notes"]
                 after = await self._replace(before, changes)
-                return await _record(work, after, "appointment.updated")
+                return await _record(work, after, "appointment.updated", hold_id)
         except Overlap as exc:
             raise SlotTaken("that time overlaps another appointment") from exc
 
     async def cancel(self, identity: Identity, data: dict[str, Any]) -> Written:
-        return await self._transition(identity, data, Status.CANCELLED, "appointment.cancelled")
+        if data.get("scope", "one") == "one":
+            return await self._transition(identity, data, Status.CANCELLED, "appointment.cancelled")
+        async with unit_of_work(self.store, self.publisher) as work:
+            _, named, _ = await self._target(identity, data)
+            rules.check_transition(named, Status.CANCELLED, now())
+            if named.series_id is None:
+                after = await self._replace(named, {"status": Status.CANCELLED})
+                return await _record(work, after, "appointment.cancelled")
+            members = await self.appointments.of_series(named.series_id)
+            targets = series.in_scope(members, named, data["scope"])
+            changed = await series.replace_all(
+                self.appointments, [(a, {"status": Status.CANCELLED}) for a in targets]
+            )
+            await series.record_all(work, changed, "appointment.cancelled")
+            return _written_all(work, named, changed)
 
     async def set_status(self, identity: Identity, data: dict[str, Any]) -> Written:
         return await self._transition(
@@ -171,7 +204,7 @@ class BookingService:
                 actor = await current(self.users, identity)
                 require_staff(actor)
                 calendar = await self._locked(data["calendar_id"])
-                await self._check_rules(actor, calendar, starts_at, ends_at, None)
+                await self._check_rules(work, actor, calendar, starts_at, ends_at, None)
                 stamp = now()
                 block = Appointment(
                     id=str(uuid.uuid4()),
@@ -205,6 +238,51 @@ class BookingService:
                 raise InvalidTransition("this block was already removed")
             after = await self._replace(block, {"status": Status.CANCELLED})
             return await _record(work, after, "appointment.cancelled")
+
+    # Series
+
+    async def _create_series(
+        self,
+        work: Work,
+        actor: User,
+        calendar: Calendar,
+        client_id: str,
+        rule: Recurrence,
+        data: dict[str, Any],
+    ) -> Written:
+        times = series.occurrences(rule, calendar, data["starts_at"], data["ends_at"])
+        hold_id = await series.check_all(work, self.settings, actor, calendar, times, set())
+        made, occurrences = series.new_series(actor, calendar, client_id, rule, data, times)
+        await self.appointments.insert_series(made, occurrences, actor.id, now())
+        key = data.get("idempotency_key")
+        await self._remember(actor, key, _fingerprint(data, client_id), occurrences[0].id)
+        await series.record_all(work, occurrences, "appointment.created", hold_id)
+        return Written(occurrences[0], work.seqs, occurrences, made)
+
+    async def _update_series(
+        self, work: Work, actor: User, named: Appointment, calendar: Calendar, data: dict[str, Any]
+    ) -> Written:
+        assert named.series_id is not None
+        members = await self.appointments.of_series(named.series_id)
+        targets = series.in_scope(members, named, data["scope"])
+        common = {k: data[k] for k in ("title", "notes") if k in data}
+        if "title" in common:
+            common["title"] = common["title"].strip()
+        times = [(a.starts_at, a.ends_at) for a in targets]
+        if "starts_at" in data or "ends_at" in data:
+            start = data.get("starts_at", named.starts_at)
+            end = data.get("ends_at", named.ends_at)
+            times = series.shifted(targets, named, calendar, start, end)
+            ids = {a.id for a in targets}
+            ordered = sorted(times)
+            await series.check_all(work, self.settings, actor, calendar, ordered, ids)
+        changes = [
+            (a, {**common, "starts_at": s, "ends_at": e})
+            for a, (s, e) in zip(targets, times, strict=True)
+        ]
+        changed = await series.replace_all(self.appointments, changes)
+        await series.record_all(work, changed, "appointment.updated")
+        return _written_all(work, named, changed)
 
     # Steps
 
@@ -244,7 +322,14 @@ class BookingService:
         await self.appointments.replace(before, after)
         return after
 
+    async def _remember(
+        self, actor: User, key: str | None, fingerprint: str, appointment_id: str
+    ) -> None:
+        if key is not None:
+            await self.appointments.remember(actor.id, key, fingerprint, appointment_id, now())
+
     async def _replay(self, actor: User, key: str, fingerprint: str) -> Written | None:
+        """The answer to an earlier request with this key (a series: all of it); no events."""
         record = await self.appointments.remembered(actor.id, key)
         if record is None:
             return None
@@ -255,7 +340,12 @@ class BookingService:
             raise BadRequest(
                 "idempotency_key was used with different fields", field="idempotency_key"
             )
-        return Written(await self._existing(record.appointment_id), {})
+        first = await self._existing(record.appointment_id)
+        if first.series_id is None:
+            return Written(first, {})
+        made = await self.appointments.series(first.series_id)
+        occurrences = await self.appointments.of_series(first.series_id)
+        return Written(first, {}, occurrences, made)
 
     async def _replay_after_race(
         self, identity: Identity, data: dict[str, Any], key: str | None
@@ -276,18 +366,21 @@ class BookingService:
 
     async def _check_rules(
         self,
+        work: Work,
         actor: User,
         calendar: Calendar,
         starts_at: datetime,
         ends_at: datetime,
         sparing: str | None,
-    ) -> None:
-        """Overlap for everyone; past, working hours, notice, horizon for users."""
-        before, after = rules.buffers(calendar)
-        busy = await self.appointments.busy(
-            calendar.id, starts_at - before, ends_at + after, sparing=sparing
-        )
-        rules.check_bookable(actor, calendar, starts_at, ends_at, busy, now())
+    ) -> str | None:
+        """Check the rules, then clear the actor's own holds out of the way.
+
+        Returns the id of the actor's hold of exactly these times, which this
+        booking takes over (its event says so), if there is one.
+        """
+        nearby = await survey(work, calendar, actor, starts_at, ends_at, sparing)
+        rules.check_bookable(actor, calendar, starts_at, ends_at, nearby.taken, nearby.held, now())
+        return await give_way(work, nearby.mine, calendar.id, starts_at, ends_at)
 
 
 def _check_owner(actor: User, appointment: Appointment) -> None:
@@ -297,13 +390,23 @@ def _check_owner(actor: User, appointment: Appointment) -> None:
         raise BadRequest("that is a time-off block: use calendar.unblock", field="appointment_id")
 
 
-async def _record(work: Work, appointment: Appointment, event: str) -> Written:
+async def _record(
+    work: Work, appointment: Appointment, event: str, hold_id: str | None = None
+) -> Written:
     """Append the change to the calendar's channel and its client's."""
     wire = appointment.to_wire()
+    if hold_id is not None:  # stands in for that hold's slot.released
+        wire["hold_id"] = hold_id
     await work.append(calendar_channel(appointment.calendar_id), event, wire)
     if not appointment.is_block:  # a block has no client to tell
         await work.append(user_channel(appointment.client_id), event, wire)
     return Written(appointment, work.seqs)
+
+
+def _written_all(work: Work, named: Appointment, changed: list[Appointment]) -> Written:
+    """A series change's answer: the named occurrence after it, and each one changed."""
+    after = next(a for a in changed if a.id == named.id)
+    return Written(after, work.seqs, sorted(changed, key=lambda a: a.starts_at))
 
 
 def _fingerprint(data: dict[str, Any], client_id: str) -> str:
@@ -315,4 +418,6 @@ def _fingerprint(data: dict[str, Any], client_id: str) -> str:
         "notes": data.get("notes", ""),
         "client_id": client_id,
     }
+    if "recurrence" in data:  # a series' key covers its rule too
+        fields["recurrence"] = data["recurrence"]
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()

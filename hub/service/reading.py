@@ -8,8 +8,8 @@ from typing import Any
 
 from hub.domain.availability import Interval, free_slots
 from hub.domain.errors import BadRequest, Forbidden, NotFound
-from hub.domain.model import Appointment, Calendar, User
-from hub.domain.projection import project
+from hub.domain.model import Appointment, Calendar, Hold, User
+from hub.domain.projection import project, restricted, sees_in_full
 from hub.domain.times import now
 from hub.realtime import channel_log
 from hub.service.access import Identity, current
@@ -23,10 +23,12 @@ MAX_AVAILABILITY_DAYS = 31
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A channel's appointments as the viewer may see them, and the seq they reflect."""
+    """A channel's appointments (and a calendar's live holds) as the viewer may see them,
+    and the seq they reflect."""
 
     appointments: list[dict[str, Any]]
     seq: int
+    holds: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,18 @@ class ReadingService:
             raise BadRequest("from must be before to", field="to")
         viewer = await self.check_channel(identity, channel)
         kind, _, key = channel.partition(":")
+        holds: list[Hold] = []
         async with self.store.read():
             seq = await channel_log.head(self.store, channel)
             if kind == "calendar":
                 rows = await self.appointments.of_calendar(key, start, end)
+                holds = await self.appointments.holds(key, start, end, now())
             else:
                 rows = await self.appointments.of_client(key, start, end)
-        return Snapshot([_seen_by(viewer, a) for a in rows], seq)
+        seen = [_seen_by(viewer, a) for a in rows]
+        if kind != "calendar":
+            return Snapshot(seen, seq)
+        return Snapshot(seen, seq, [_hold_seen_by(viewer, h) for h in holds])
 
     async def appointment(self, identity: Identity, appointment_id: str) -> dict[str, Any]:
         """One appointment as the viewer may see it (a busy block for others)."""
@@ -83,8 +90,8 @@ class ReadingService:
     async def availability(
         self, identity: Identity, calendar_id: str, start: datetime, end: datetime, minutes: int
     ) -> Availability:
-        """Free slots of ``minutes`` that lie within [start, end)."""
-        await current(self.users, identity)
+        """Free slots of ``minutes`` that lie within [start, end), for this viewer."""
+        viewer = await current(self.users, identity)
         if start >= end:
             raise BadRequest("from must be before to", field="to")
         if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
@@ -97,7 +104,13 @@ class ReadingService:
         margin = duration + timedelta(
             minutes=rules.buffer_before_minutes + rules.buffer_after_minutes
         )
-        busy = await self.appointments.busy(calendar.id, start - margin, end + margin)
+        stamp = now()
+        busy = [
+            Interval(b.starts_at, b.ends_at)
+            for b in await self.appointments.busy(calendar.id, start - margin, end + margin)
+            # The viewer's own hold stays bookable for them; a lapsed hold is free.
+            if b.hold is None or (b.hold.held_by != viewer.id and b.hold.expires_at > stamp)
+        ]
         slots = free_slots(
             ranges=calendar.working_hours,
             zone=calendar.zone,
@@ -106,7 +119,7 @@ class ReadingService:
             end=end,
             duration=duration,
             rules=rules,
-            now=now(),
+            now=stamp,
         )
         inside = [s for s in slots if s.start >= start and s.end <= end]
         return Availability(inside, calendar.timezone)
@@ -120,3 +133,10 @@ class ReadingService:
 
 def _seen_by(viewer: User, appointment: Appointment) -> dict[str, Any]:
     return project(viewer.is_staff, viewer.id, appointment.to_wire())
+
+
+def _hold_seen_by(viewer: User, hold: Hold) -> dict[str, Any]:
+    wire = hold.to_wire()
+    if sees_in_full(viewer.is_staff, viewer.id, hold.held_by):
+        return wire
+    return restricted("slot.held", wire)

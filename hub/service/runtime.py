@@ -23,6 +23,7 @@ from hub.realtime.node import Node
 from hub.service.accounts import AccountService
 from hub.service.booking import BookingService
 from hub.service.calendars import CalendarService
+from hub.service.holds import HoldService
 from hub.service.reading import ReadingService
 from hub.settings import Settings
 from hub.storage.appointments import Appointments
@@ -30,6 +31,8 @@ from hub.storage.store import Store
 from hub.storage.throttle import MemoryThrottle, Throttle
 
 SAFETY_NET_SECONDS = 1.0
+# A lapsed hold is announced within this (PROTOCOL.md allows 2 s past expires_at).
+HOLD_SWEEP_SECONDS = 0.5
 PRUNE_SECONDS = 3600.0
 REDIS_PING_SECONDS = 15.0
 
@@ -58,6 +61,7 @@ class Runtime:
         self.accounts = AccountService(settings, self.store, self.throttle, self.node)
         self.calendars = CalendarService(self.store, self.node)
         self.booking = BookingService(settings, self.store, self.node)
+        self.holds = HoldService(settings, self.store, self.node)
         self.reading = ReadingService(self.store)
         self.observer: RuntimeObserver | None = None
         self._loops: list[asyncio.Task[None]] = []
@@ -69,6 +73,7 @@ class Runtime:
         if background:
             self._loops = [
                 asyncio.create_task(_every(SAFETY_NET_SECONDS, self.node.fanout.check_recent)),
+                asyncio.create_task(_every(HOLD_SWEEP_SECONDS, self.holds.end_lapsed)),
                 asyncio.create_task(_every(PRUNE_SECONDS, self.prune)),
                 asyncio.create_task(_every(REDIS_PING_SECONDS, self._ping_redis)),
             ]

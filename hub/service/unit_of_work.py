@@ -42,6 +42,14 @@ class Work:
         self.events.append(entry)
         return entry
 
+    async def append_many(
+        self, channel: str, events: list[tuple[str, dict[str, Any]]]
+    ) -> list[ChannelEvent]:
+        """Append several events to one channel in order (a series: one per occurrence)."""
+        entries = await channel_log.append_many(self.store, channel, events)
+        self.events.extend(entries)
+        return entries
+
     @property
     def seqs(self) -> dict[str, int]:
         """The last committed seq of each channel this work appended to."""

@@ -8,29 +8,47 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.domain.availability import Interval
-from hub.domain.model import Appointment, Kind, Status
+from hub.domain.model import Appointment, Hold, HoldEnd, Kind, Series, Status
 from hub.domain.times import utc
 from hub.storage.store import Store, statement
 from hub.storage.tables import Timestamp, appointments, idempotency_keys
+from hub.storage.tables import series as series_table
 
 _ACTIVE = "('pending', 'confirmed')"
-# Pending or confirmed time of a calendar overlapping [lower, upper).
+# Pending or confirmed time of a calendar overlapping [lower, upper): appointments,
+# blocks and holds (a hold's client_id is its holder).
 _NEARBY = statement(
-    "SELECT id, starts_at, ends_at FROM appointments WHERE calendar_id = :calendar_id"
-    f" AND status IN {_ACTIVE} AND starts_at < :upper AND ends_at > :lower",
+    "SELECT id, starts_at, ends_at, kind, client_id, expires_at FROM appointments"
+    f" WHERE calendar_id = :calendar_id AND status IN {_ACTIVE}"
+    " AND starts_at < :upper AND ends_at > :lower",
     upper=Timestamp,
     lower=Timestamp,
-).columns(id=sa.String, starts_at=Timestamp, ends_at=Timestamp)
+).columns(
+    id=sa.String,
+    starts_at=Timestamp,
+    ends_at=Timestamp,
+    kind=sa.String,
+    client_id=sa.String,
+    expires_at=Timestamp,
+)
+_LIVE_HOLD = sa.and_(appointments.c.kind == Kind.HOLD.value, appointments.c.status == "pending")
 _INSERT = statement(
     "INSERT INTO appointments (id, calendar_id, client_id, title, notes, starts_at, ends_at,"
-    " status, version, created_by, created_at, updated_at, kind) VALUES (:id, :calendar_id,"
-    " :client_id, :title, :notes, :starts_at, :ends_at, :status, :version, :created_by,"
-    " :created_at, :updated_at, :kind)",
+    " status, version, created_by, created_at, updated_at, kind, series_id) VALUES (:id,"
+    " :calendar_id, :client_id, :title, :notes, :starts_at, :ends_at, :status, :version,"
+    " :created_by, :created_at, :updated_at, :kind, :series_id)",
     starts_at=Timestamp,
     ends_at=Timestamp,
     created_at=Timestamp,
     updated_at=Timestamp,
+)
+
+
+_END_HOLD = statement(
+    "UPDATE appointments SET status = 'cancelled', cancel_reason = :reason,"
+    " version = version + 1, updated_at = :stamp"
+    " WHERE id = :id AND kind = 'hold' AND status = 'pending' RETURNING id",
+    stamp=Timestamp,
 )
 
 
@@ -49,7 +67,51 @@ def appointment_from_row(row: Any) -> Appointment:
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
         kind=Kind(row["kind"]),
+        series_id=row["series_id"],
     )
+
+
+def hold_from_row(row: Any) -> Hold:
+    return Hold(
+        id=row["id"],
+        calendar_id=row["calendar_id"],
+        held_by=row["client_id"],
+        starts_at=utc(row["starts_at"]),
+        ends_at=utc(row["ends_at"]),
+        expires_at=utc(row["expires_at"]),
+    )
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Time a calendar has taken; ``hold`` when it is a hold (live, or lapsed not yet ended)."""
+
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+    hold: Hold | None
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.starts_at < end and self.ends_at > start
+
+
+def _columns(a: Appointment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "calendar_id": a.calendar_id,
+        "client_id": a.client_id,
+        "title": a.title,
+        "notes": a.notes,
+        "starts_at": a.starts_at,
+        "ends_at": a.ends_at,
+        "status": a.status.value,
+        "version": a.version,
+        "created_by": a.created_by,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "kind": a.kind.value,
+        "series_id": a.series_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -87,8 +149,45 @@ class Appointments:
                 created_at=a.created_at,
                 updated_at=a.updated_at,
                 kind=a.kind.value,
+                series_id=a.series_id,
             )
         )
+
+    async def insert_series(
+        self, series: Series, occurrences: list[Appointment], created_by: str, stamp: datetime
+    ) -> None:
+        """A series and all its occurrences, in two statements.
+
+        Raises :class:`~hub.storage.store.Overlap` when any occurrence's time is taken.
+        """
+        await self.store.execute(
+            series_table.insert().values(
+                id=series.id,
+                calendar_id=series.calendar_id,
+                client_id=series.client_id,
+                recurrence=series.recurrence,
+                created_by=created_by,
+                created_at=stamp,
+            )
+        )
+        await self.store.execute(appointments.insert().values([_columns(a) for a in occurrences]))
+
+    async def series(self, series_id: str) -> Series | None:
+        row = await self.store.fetch_one(
+            series_table.select().where(series_table.c.id == series_id)
+        )
+        if row is None:
+            return None
+        return Series(row["id"], row["calendar_id"], row["client_id"], row["recurrence"])
+
+    async def of_series(self, series_id: str) -> list[Appointment]:
+        """Every occurrence of a series, by start."""
+        query = (
+            appointments.select()
+            .where(appointments.c.series_id == series_id)
+            .order_by(appointments.c.starts_at)
+        )
+        return [appointment_from_row(r) for r in await self.store.fetch_all(query)]
 
     async def replace(self, before: Appointment, after: Appointment) -> None:
         """Write ``after`` over ``before`` (same id), guarded by ``before``'s version."""
@@ -109,8 +208,12 @@ class Appointments:
     async def of_calendar(
         self, calendar_id: str, start: datetime | None, end: datetime | None
     ) -> list[Appointment]:
-        """Every appointment and block of a calendar overlapping [start, end)."""
-        return await self._overlapping(appointments.c.calendar_id == calendar_id, start, end)
+        """Every appointment and block of a calendar overlapping [start, end) (no holds)."""
+        mine = sa.and_(
+            appointments.c.calendar_id == calendar_id,
+            appointments.c.kind != Kind.HOLD.value,
+        )
+        return await self._overlapping(mine, start, end)
 
     async def of_client(
         self, client_id: str, start: datetime | None, end: datetime | None
@@ -132,16 +235,104 @@ class Appointments:
             query = query.where(appointments.c.ends_at > start)
         return [appointment_from_row(r) for r in await self.store.fetch_all(query)]
 
-    async def busy(
-        self, calendar_id: str, start: datetime, end: datetime, sparing: str | None = None
-    ) -> list[Interval]:
-        """Pending and confirmed time of a calendar overlapping [start, end)."""
+    async def busy(self, calendar_id: str, start: datetime, end: datetime) -> list[Busy]:
+        """Pending and confirmed time of a calendar overlapping [start, end), holds included."""
         rows = await self.store.fetch_all(
             _NEARBY.bindparams(calendar_id=calendar_id, upper=end, lower=start)
         )
-        return [
-            Interval(utc(r["starts_at"]), utc(r["ends_at"])) for r in rows if r["id"] != sparing
-        ]
+        found = []
+        for r in rows:
+            starts_at, ends_at = utc(r["starts_at"]), utc(r["ends_at"])
+            hold = None
+            if r["kind"] == Kind.HOLD.value:
+                expires_at = utc(r["expires_at"])
+                hold = Hold(r["id"], calendar_id, r["client_id"], starts_at, ends_at, expires_at)
+            found.append(Busy(r["id"], starts_at, ends_at, hold))
+        return found
+
+    # Holds
+
+    async def hold(self, hold_id: str) -> Hold | None:
+        """A hold not yet ended (it may have lapsed: compare ``expires_at`` with now)."""
+        row = await self.store.fetch_one(
+            appointments.select().where(appointments.c.id == hold_id, _LIVE_HOLD)
+        )
+        return None if row is None else hold_from_row(row)
+
+    async def hold_of(self, held_by: str, calendar_id: str) -> Hold | None:
+        """The person's hold on a calendar not yet ended, if any (there is at most one)."""
+        row = await self.store.fetch_one(
+            appointments.select().where(
+                appointments.c.client_id == held_by,
+                appointments.c.calendar_id == calendar_id,
+                _LIVE_HOLD,
+            )
+        )
+        return None if row is None else hold_from_row(row)
+
+    async def holds(
+        self, calendar_id: str, start: datetime | None, end: datetime | None, current: datetime
+    ) -> list[Hold]:
+        """The live holds of a calendar overlapping [start, end), by start."""
+        query = (
+            appointments.select()
+            .where(
+                appointments.c.calendar_id == calendar_id,
+                _LIVE_HOLD,
+                appointments.c.expires_at > current,
+            )
+            .order_by(appointments.c.starts_at)
+        )
+        if end is not None:
+            query = query.where(appointments.c.starts_at < end)
+        if start is not None:
+            query = query.where(appointments.c.ends_at > start)
+        return [hold_from_row(r) for r in await self.store.fetch_all(query)]
+
+    async def lapsed(self, current: datetime, limit: int = 200) -> list[tuple[str, str]]:
+        """(calendar id, hold id) of holds past ``expires_at`` and not yet ended."""
+        rows = await self.store.fetch_all(
+            sa.select(appointments.c.calendar_id, appointments.c.id)
+            .where(_LIVE_HOLD, appointments.c.expires_at <= current)
+            .order_by(appointments.c.expires_at)
+            .limit(limit)
+        )
+        return [(r["calendar_id"], r["id"]) for r in rows]
+
+    async def insert_hold(self, hold: Hold, stamp: datetime) -> None:
+        """Raises :class:`~hub.storage.store.Overlap` when the time is taken."""
+        await self.store.execute(
+            appointments.insert().values(
+                id=hold.id,
+                calendar_id=hold.calendar_id,
+                client_id=hold.held_by,
+                title="",
+                notes="",
+                starts_at=hold.starts_at,
+                ends_at=hold.ends_at,
+                status="pending",
+                version=1,
+                created_by=hold.held_by,
+                created_at=stamp,
+                updated_at=stamp,
+                kind=Kind.HOLD.value,
+                expires_at=hold.expires_at,
+            )
+        )
+
+    async def extend_hold(self, hold_id: str, expires_at: datetime) -> None:
+        await self.store.execute(
+            appointments.update()
+            .where(appointments.c.id == hold_id, _LIVE_HOLD)
+            .values(expires_at=expires_at, updated_at=expires_at)
+        )
+
+    async def end_hold(self, hold_id: str, reason: HoldEnd, stamp: datetime) -> bool:
+        """End a hold that has not ended yet; False when it already had (exactly once)."""
+        ended = await self.store.fetch_val(
+            _END_HOLD.bindparams(id=hold_id, reason=reason.value, stamp=stamp)
+        )
+        return ended is not None
 
     # Idempotency keys
 

@@ -67,6 +67,18 @@ calendars = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
 )
 
+# A recurring series: its rule as booked; each occurrence is an appointment.
+series = sa.Table(
+    "series",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("calendar_id", ID, sa.ForeignKey("calendars.id"), nullable=False),
+    sa.Column("client_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("recurrence", sa.String(1000), nullable=False),
+    sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
 appointments = sa.Table(
     "appointments",
     metadata,
@@ -80,8 +92,13 @@ appointments = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("cancel_reason", sa.Text, nullable=True),
-    # "appointment", or "block" for time off (busy time with no client).
+    # "appointment"; "block" for time off (busy time with no client); "hold" for
+    # a slot kept while someone books (client_id is its holder).
     sa.Column("kind", sa.String(16), nullable=False, server_default="appointment"),
+    # Holds only: when a live hold lapses.
+    sa.Column("expires_at", Timestamp, nullable=True),
+    # The recurring series this appointment is an occurrence of, if any.
+    sa.Column("series_id", ID, sa.ForeignKey("series.id"), nullable=True),
     sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),

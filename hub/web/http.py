@@ -7,7 +7,6 @@ status (and ``Retry-After`` on a 429).
 
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -17,15 +16,14 @@ from starlette.responses import JSONResponse, Response
 
 from hub import logs
 from hub.domain.errors import (
-    BadRequest,
     BodyTooLarge,
     HubError,
     Internal,
-    MalformedBody,
     RateLimited,
     Unauthorized,
 )
 from hub.service.access import Identity
+from hub.wire.jsontext import decode_object
 
 if TYPE_CHECKING:
     from hub.service.runtime import Runtime
@@ -83,17 +81,8 @@ async def read_body(request: Request) -> bytes:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """A JSON object body; 400 when it is not JSON, 422 when not an object."""
-    raw = await read_body(request)
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise MalformedBody("the body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise BadRequest("the body must be a JSON object", field="body")
-    return value
+    """A JSON object body; 400 when it is not JSON (or nests too deep), 422 when not an object."""
+    return decode_object(await read_body(request))
 
 
 def bearer_token(request: Request) -> str:

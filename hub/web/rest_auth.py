@@ -32,7 +32,7 @@ ROLES = tuple(r.value for r in Role)
 PROFILE = Shape(
     (
         Field("full_name", "str", required=False, min_length=1, max_length=200),
-        Field("password", "str", required=False, min_length=8, max_length=1024),
+        Field("password", "str", required=False, min_length=8, max_length=1024, refuse_null=True),
     )
 )
 

@@ -16,7 +16,7 @@ from hub.web.openapi import Endpoint, routes_of
 from hub.wire import json_schemas as wire
 from hub.wire import operations
 from hub.wire.messages import MESSAGES
-from hub.wire.schema import Field, Shape, parse_id, validate
+from hub.wire.schema import INT32_MAX, Field, Shape, parse_id, validate
 
 LIST_QUERY = Shape(
     (
@@ -29,11 +29,19 @@ CANCEL_QUERY = Shape(
     (
         Field(
             "version",
+            "int",
+            required=False,
+            minimum=1,
+            maximum=INT32_MAX,
+            in_query=True,
+            description="the current version; refused with 409 when stale",
+        ),
+        Field(
+            "scope",
             "str",
             required=False,
-            max_length=12,
-            description="the current version; refused with 409 when stale",
-            schema={"type": "integer", "minimum": 1},
+            choices=("one", "following", "all"),
+            description="for an occurrence of a series: this one, this and later, or all",
         ),
     )
 )
@@ -82,9 +90,7 @@ async def cancel(request: Request) -> JSONResponse:
     """DELETE cancels (appointments are kept, with their status); ``?version=`` is optional."""
     identity = await caller(request)
     data: dict[str, Any] = {"appointment_id": _path_id(request)}
-    raw_version = validate(CANCEL_QUERY, dict(request.query_params)).get("version")
-    if raw_version is not None:
-        data["version"] = int(raw_version) if raw_version.isdigit() else raw_version
+    data.update(validate(CANCEL_QUERY, dict(request.query_params)))
     data = validate(MESSAGES["appointment.cancel"].shape, data)
     answer = await operations.run(runtime_of(request), identity, "appointment.cancel", data)
     return json_response(answer["appointment"])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -52,6 +51,7 @@ from hub.wire.protocol import (
     encode_error,
     encode_ok,
     parse_frame,
+    peek_id,
 )
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ class Session:
                 return
             self.push(
                 encode_error(
-                    _peek_id(text),
+                    peek_id(text),
                     RateLimited("too many requests", retry_after_ms=max(1, int(wait * 1000))),
                 )
             )
@@ -413,19 +413,6 @@ def _bearer(header: str | None) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def _peek_id(text: str) -> str | int | None:
-    """The id of a frame we will not otherwise parse (rate-limited)."""
-    try:
-        request_id = json.loads(text).get("id")
-    except (ValueError, AttributeError):
-        return None
-    return (
-        request_id
-        if isinstance(request_id, str | int) and not isinstance(request_id, bool)
-        else None
-    )
 
 
 def _epoch_time(epoch: float) -> str:

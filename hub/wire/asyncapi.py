@@ -14,7 +14,7 @@ from typing import Any
 
 from hub.wire import json_schemas as wire
 from hub.wire.messages import MESSAGES, Message
-from hub.wire.protocol import MAX_ID_LENGTH, PROTOCOL_VERSION, CloseCode
+from hub.wire.protocol import MAX_ID_LENGTH, MAX_INT_ID, PROTOCOL_VERSION, CloseCode
 
 CHANNEL = "socket"
 
@@ -93,7 +93,10 @@ def close_codes() -> list[dict[str, Any]]:
 
 
 REQUEST_ID = {
-    "oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}],
+    "oneOf": [
+        {"type": "string", "maxLength": MAX_ID_LENGTH},
+        {"type": "integer", "minimum": -MAX_INT_ID, "maximum": MAX_INT_ID},
+    ],
     "description": "chosen by the client, echoed in the answer",
 }
 
@@ -189,7 +192,14 @@ def _event_message() -> dict[str, Any]:
                 "channel": {"type": "string", "pattern": "^(calendar|user):[0-9a-f-]{36}$"},
                 "seq": {"type": "integer", "minimum": 1},
                 "event": {"type": "string", "enum": list(wire.EVENTS)},
-                "data": {"anyOf": [wire.ref("ProjectedAppointment"), wire.ref("Calendar")]},
+                "data": {
+                    "anyOf": [
+                        wire.ref("ProjectedAppointment"),
+                        wire.ref("Calendar"),
+                        wire.ref("ProjectedHold"),
+                        wire.ref("SlotReleased"),
+                    ]
+                },
                 "at": {"type": "string", "format": "date-time"},
             },
         },
@@ -204,7 +214,18 @@ def _event_message() -> dict[str, Any]:
                     "data": wire.EXAMPLE_APPOINTMENT,
                     "at": "2026-11-24T09:00:00Z",
                 },
-            }
+            },
+            {
+                "name": "slot.held",
+                "payload": {
+                    "type": "event",
+                    "channel": wire.CALENDAR_CHANNEL,
+                    "seq": 43,
+                    "event": "slot.held",
+                    "data": {k: v for k, v in wire.EXAMPLE_HOLD.items() if k != "held_by"},
+                    "at": "2026-11-24T09:00:00Z",
+                },
+            },
         ],
         "x-events": [{"event": name, "meaning": text} for name, text in wire.EVENTS.items()],
     }

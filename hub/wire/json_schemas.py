@@ -23,6 +23,7 @@ EXAMPLE_IDS = {
     "user": "2f3e4d5c-6b7a-4898-a7b6-c5d4e3f2a1b0",
     "client": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
     "block": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+    "hold": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
 }
 EXAMPLE_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjNlNGQ1YyJ9.c2lnbmF0dXJl"
 EXAMPLE_REFRESH_TOKEN = "Qm9va2luZ3NBcmVGdW4tcmVmcmVzaC10b2tlbi1leGFtcGxl"
@@ -35,6 +36,8 @@ EVENTS = {
     "appointment.cancelled": "cancelled (data: the appointment after the change)",
     "appointment.status_changed": "confirmed, completed or no-show (data: the appointment)",
     "calendar.updated": "the calendar changed (data: the calendar)",
+    "slot.held": "a slot is held, or a hold extended (data: the hold, projected)",
+    "slot.released": "a hold ended: released, expired or replaced (data: SlotReleased)",
 }
 
 STATUSES = ["pending", "confirmed", "cancelled", "completed", "no_show"]
@@ -160,8 +163,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "block: time off made with calendar.block (its client_id is the "
                 "staff member who made it)",
             },
+            "series_id": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "the recurring series it belongs to; null outside a series",
+            },
         },
-        "An appointment as staff, admins and its own client see it.",
+        "An appointment as staff, admins and its own client see it. In the event of a "
+        "booking that took over a hold, also hold_id (that hold has ended).",
     ),
     "BusyBlock": _object(
         {
@@ -171,7 +180,52 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "ends_at": _TIME,
             "status": {"type": "string", "enum": STATUSES},
         },
-        "An appointment as anyone else sees it.",
+        "An appointment as anyone else sees it. In an event that booked a hold, also "
+        "hold_id (that hold has ended).",
+    ),
+    "Hold": _object(
+        {
+            "id": _UUID,
+            "calendar_id": _UUID,
+            "starts_at": _TIME,
+            "ends_at": _TIME,
+            "expires_at": _TIME,
+            "held_by": _UUID,
+        },
+        "A live slot hold as its holder, staff and admins see it.",
+    ),
+    "OthersHold": _object(
+        {
+            "id": _UUID,
+            "calendar_id": _UUID,
+            "starts_at": _TIME,
+            "ends_at": _TIME,
+            "expires_at": _TIME,
+        },
+        "Someone else's live hold: the slot is taken until expires_at.",
+    ),
+    "ProjectedHold": {
+        "anyOf": [ref("Hold"), ref("OthersHold")],
+        "description": "With held_by for its holder, staff and admins.",
+    },
+    "Series": _object(
+        {
+            "id": _UUID,
+            "recurrence": {"type": "string", "description": "the RRULE, canonical form"},
+            "calendar_id": _UUID,
+            "client_id": _UUID,
+        },
+        "A recurring series; each occurrence is an appointment with its series_id.",
+    ),
+    "SlotReleased": _object(
+        {
+            "id": _UUID,
+            "calendar_id": _UUID,
+            "starts_at": _TIME,
+            "ends_at": _TIME,
+            "reason": {"type": "string", "enum": ["released", "expired", "replaced"]},
+        },
+        "A hold that ended (data of slot.released).",
     ),
     "ProjectedAppointment": {
         "anyOf": [ref("Appointment"), ref("BusyBlock")],
@@ -250,9 +304,20 @@ EXAMPLE_APPOINTMENT: dict[str, Any] = {
     "created_at": "2026-11-24T09:00:00Z",
     "updated_at": "2026-11-24T09:00:00Z",
     "kind": "appointment",
+    "series_id": None,
 }
 
 
 def appointment_example(**changes: Any) -> dict[str, Any]:
     """:data:`EXAMPLE_APPOINTMENT` with some fields changed."""
     return {**EXAMPLE_APPOINTMENT, **changes}
+
+
+EXAMPLE_HOLD: dict[str, Any] = {
+    "id": EXAMPLE_IDS["hold"],
+    "calendar_id": EXAMPLE_IDS["calendar"],
+    "starts_at": "2031-05-05T09:00:00Z",
+    "ends_at": "2031-05-05T09:30:00Z",
+    "expires_at": "2026-11-24T09:05:00Z",
+    "held_by": EXAMPLE_IDS["user"],
+}

@@ -15,7 +15,7 @@ from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from hub.wire import json_schemas as wire
-from hub.wire.schema import Field, Shape
+from hub.wire.schema import INT32_MAX, INT64_MAX, Field, Shape
 
 Who = Literal["anyone", "staff", "admin"]
 
@@ -57,13 +57,35 @@ def _msg(
 
 
 DAY = {"from": "2030-03-04T00:00:00Z", "to": "2030-03-05T00:00:00Z"}
-WRITTEN = wire.answer(appointment=wire.ref("Appointment"), seqs=wire.ref("Seqs"))
+_BASE_WRITTEN = wire.answer(appointment=wire.ref("Appointment"), seqs=wire.ref("Seqs"))
+WRITTEN = {
+    **_BASE_WRITTEN,
+    "properties": {
+        **_BASE_WRITTEN["properties"],
+        "appointments": {
+            "type": "array",
+            "items": wire.ref("Appointment"),
+            "description": "a series: every occurrence written, in start order",
+        },
+        "series": {**wire.ref("Series"), "description": "a new series (recurrence given)"},
+    },
+}
 
 
 TITLE = Field("title", "str", min_length=1, max_length=200)
 NOTES = Field("notes", "str", required=False, max_length=5000)
-VERSION = Field("version", "int", minimum=1)
+# Integer limits are the database's: a version is an INTEGER, a seq a BIGINT.
+VERSION = Field("version", "int", minimum=1, maximum=INT32_MAX)
+OPTIONAL_VERSION = Field("version", "int", required=False, minimum=1, maximum=INT32_MAX)
 APPOINTMENT_ID = Field("appointment_id", "id")
+SCOPE = Field(
+    "scope",
+    "str",
+    required=False,
+    choices=("one", "following", "all"),
+    description="for an occurrence of a series: this one (default), this and later ones, "
+    "or all; the answer then adds appointments (each one changed)",
+)
 STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
 ROLES = ("user", "staff", "admin")
 MINUTES = {"minimum": 0, "maximum": 100_000}
@@ -116,7 +138,10 @@ MESSAGES: dict[str, Message] = {
         ),
         _msg(
             "subscribe",
-            (Field("channel", "channel"), Field("since", "int", required=False, minimum=0)),
+            (
+                Field("channel", "channel"),
+                Field("since", "int", required=False, minimum=0, maximum=INT64_MAX),
+            ),
             summary="Receive a channel's events after `since` (or from now).",
             example={"channel": wire.CALENDAR_CHANNEL, "since": 0},
             answer=wire.answer(channel={"type": "string"}, seq=wire.SEQ),
@@ -142,13 +167,29 @@ MESSAGES: dict[str, Message] = {
                 Field("from", "time", required=False),
                 Field("to", "time", required=False),
             ),
-            summary="Snapshot of a channel's appointments and the seq it reflects.",
+            summary="Snapshot of a channel's appointments (and a calendar's live holds) and the "
+            "seq it reflects.",
             example={"channel": wire.CALENDAR_CHANNEL, **DAY},
-            answer=wire.answer(
-                appointments={"type": "array", "items": wire.ref("ProjectedAppointment")},
-                seq=wire.SEQ,
-            ),
-            answer_example={"appointments": [wire.EXAMPLE_APPOINTMENT], "seq": 7},
+            answer={
+                **wire.answer(
+                    appointments={"type": "array", "items": wire.ref("ProjectedAppointment")},
+                    seq=wire.SEQ,
+                ),
+                "properties": {
+                    "appointments": {"type": "array", "items": wire.ref("ProjectedAppointment")},
+                    "seq": wire.SEQ,
+                    "holds": {
+                        "type": "array",
+                        "items": wire.ref("ProjectedHold"),
+                        "description": "calendar channels only: the live holds in the window",
+                    },
+                },
+            },
+            answer_example={
+                "appointments": [wire.EXAMPLE_APPOINTMENT],
+                "seq": 7,
+                "holds": [wire.EXAMPLE_HOLD],
+            },
         ),
         _msg(
             "availability.get",
@@ -178,8 +219,23 @@ MESSAGES: dict[str, Message] = {
                 NOTES,
                 Field("client_id", "id", required=False),
                 Field("idempotency_key", "key", required=False, min_length=1, max_length=200),
+                Field(
+                    "hold_id",
+                    "id",
+                    required=False,
+                    description="your live hold of exactly these times: booked and ended",
+                ),
+                Field(
+                    "recurrence",
+                    "str",
+                    required=False,
+                    min_length=1,
+                    max_length=1000,
+                    description="an RFC 5545 RRULE (FREQ DAILY/WEEKLY/MONTHLY, INTERVAL, "
+                    "COUNT or UNTIL, BYDAY, BYMONTHDAY): book a series, all or nothing",
+                ),
             ),
-            summary="Book an appointment.",
+            summary="Book an appointment, or a recurring series of them.",
             example={
                 "calendar_id": wire.EXAMPLE_IDS["calendar"],
                 "starts_at": "2030-03-04T09:00:00Z",
@@ -200,8 +256,9 @@ MESSAGES: dict[str, Message] = {
                 Field("ends_at", "time", required=False),
                 Field("title", "str", required=False, min_length=1, max_length=200),
                 NOTES,
+                SCOPE,
             ),
-            summary="Reschedule or edit an appointment.",
+            summary="Reschedule or edit an appointment (or, by scope, its series).",
             example={
                 "appointment_id": wire.EXAMPLE_IDS["appointment"],
                 "version": 1,
@@ -224,10 +281,11 @@ MESSAGES: dict[str, Message] = {
             "appointment.cancel",
             (
                 APPOINTMENT_ID,
-                Field("version", "int", required=False, minimum=1),
+                OPTIONAL_VERSION,
                 Field("reason", "str", required=False, max_length=500),
+                SCOPE,
             ),
-            summary="Cancel an appointment.",
+            summary="Cancel an appointment (or, by scope, its series).",
             example={
                 "appointment_id": wire.EXAMPLE_IDS["appointment"],
                 "version": 1,
@@ -244,7 +302,7 @@ MESSAGES: dict[str, Message] = {
             (
                 APPOINTMENT_ID,
                 Field("status", "str", choices=STATUSES),
-                Field("version", "int", required=False, minimum=1),
+                OPTIONAL_VERSION,
             ),
             who="staff",
             summary="Confirm, cancel, complete or mark a no-show (these two once it has begun).",
@@ -258,6 +316,27 @@ MESSAGES: dict[str, Message] = {
                 "appointment": wire.appointment_example(status="cancelled", version=2),
                 "seqs": wire.EXAMPLE_SEQS,
             },
+        ),
+        _msg(
+            "slot.hold",
+            (Field("calendar_id", "id"), Field("starts_at", "time"), Field("ends_at", "time")),
+            summary="Hold a slot while you book it (HUB_HOLD_SECONDS); the same slot again "
+            "extends your hold, another slot on the calendar replaces it.",
+            example={
+                "calendar_id": wire.EXAMPLE_IDS["calendar"],
+                "starts_at": "2031-05-05T09:00:00Z",
+                "ends_at": "2031-05-05T09:30:00Z",
+            },
+            answer=wire.answer(hold=wire.ref("Hold"), seqs=wire.ref("Seqs")),
+            answer_example={"hold": wire.EXAMPLE_HOLD, "seqs": {wire.CALENDAR_CHANNEL: 8}},
+        ),
+        _msg(
+            "slot.release",
+            (Field("hold_id", "id"),),
+            summary="End a live hold: its holder, staff or an admin.",
+            example={"hold_id": wire.EXAMPLE_IDS["hold"]},
+            answer=wire.answer(seqs=wire.ref("Seqs")),
+            answer_example={"seqs": {wire.CALENDAR_CHANNEL: 9}},
         ),
         _msg(
             "calendar.create",

@@ -26,7 +26,12 @@ async def run(
 
 
 def _written(written: Written, name: str = "appointment") -> dict[str, Any]:
-    return {name: written.appointment.to_wire(), "seqs": written.seqs}
+    answer: dict[str, Any] = {name: written.appointment.to_wire(), "seqs": written.seqs}
+    if written.appointments is not None:
+        answer["appointments"] = [a.to_wire() for a in written.appointments]
+    if written.series is not None:
+        answer["series"] = written.series.to_wire()
+    return answer
 
 
 async def appointment_create(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +75,19 @@ async def calendar_update(hub: Runtime, who: Identity, data: dict[str, Any]) -> 
 
 async def appointments_list(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
     snapshot = await hub.reading.snapshot(who, data["channel"], data.get("from"), data.get("to"))
-    return {"appointments": snapshot.appointments, "seq": snapshot.seq}
+    answer: dict[str, Any] = {"appointments": snapshot.appointments, "seq": snapshot.seq}
+    if snapshot.holds is not None:
+        answer["holds"] = snapshot.holds
+    return answer
+
+
+async def slot_hold(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    hold, seqs = await hub.holds.hold(who, data)
+    return {"hold": hold.to_wire(), "seqs": seqs}
+
+
+async def slot_release(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    return {"seqs": await hub.holds.release(who, data["hold_id"])}
 
 
 async def availability_get(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +118,8 @@ HANDLERS: dict[str, Handler] = {
     "appointment.update": appointment_update,
     "appointment.cancel": appointment_cancel,
     "appointment.set_status": appointment_set_status,
+    "slot.hold": slot_hold,
+    "slot.release": slot_release,
     "calendar.create": calendar_create,
     "calendar.update": calendar_update,
     "calendar.block": calendar_block,

@@ -2,10 +2,21 @@
 
 A :class:`Shape` lists the fields of one message body; :func:`validate` turns
 untrusted JSON into a dict of checked, converted values or raises
-:class:`~hub.errors.BadRequest` naming the first field at fault. The REST
-routes and the socket protocol share these shapes, so a field means the same
-thing on both transports. Unknown fields are ignored, so that newer clients
-can talk to older hubs.
+:class:`~hub.domain.errors.BadRequest` naming the first field at fault, and
+nothing else, whatever the input. The REST routes (bodies and query
+parameters) and the socket protocol share these shapes, so a field means the
+same thing on both transports. Unknown fields are ignored, so that newer
+clients can talk to older hubs.
+
+What every field gets, beyond its kind:
+
+- strings: valid Unicode scalar values (a lone surrogate, which a ``\\ud800``
+  escape decodes to, cannot be encoded back to UTF-8) and no NUL, also
+  inside ``any`` values and their keys;
+- integers: a range the database holds (:data:`INT32_MAX` unless the field
+  says otherwise); ``in_query`` fields also read decimal text;
+- times: :func:`~hub.wire.times.parse_time`; ids: a UUID, made canonical;
+- ``null``: read as absent, unless the field says ``refuse_null``.
 """
 
 from __future__ import annotations
@@ -15,18 +26,22 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from hub.domain.errors import BadRequest
+from hub.wire.jsontext import MAX_DEPTH
+from hub.wire.times import format_time as format_time
+from hub.wire.times import parse_time as parse_time
 
 Kind = Literal["str", "int", "bool", "time", "id", "email", "channel", "key", "any"]
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CHANNEL = re.compile(r"^(calendar|user):[0-9a-f-]{36}$")
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # SQL INTEGER
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # SQL BIGINT
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CHANNEL = re.compile(r"(calendar|user):[0-9a-f-]{36}")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DECIMAL = re.compile(r"-?[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -38,13 +53,25 @@ class Field:
     required: bool = True
     min_length: int | None = None
     max_length: int | None = None
+    # ``int`` fields: the range; unset ends are those of SQL INTEGER.
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[str, ...] = ()
     description: str = ""
+    # JSON ``null`` is refused (bad_request) rather than read as "absent".
+    refuse_null: bool = False
+    # ``int`` fields: decimal text is read too, as a query parameter arrives.
+    in_query: bool = False
     # Documentation only: the JSON Schema of a field checked further than its kind
     # says (an ``any`` list, a number read from a query string); replaces the generated one.
     schema: Mapping[str, Any] | None = dataclass_field(default=None, compare=False)
+
+    @property
+    def int_range(self) -> tuple[int, int]:
+        """The values an ``int`` field takes, its ends included."""
+        low = INT32_MIN if self.minimum is None else self.minimum
+        high = INT32_MAX if self.maximum is None else self.maximum
+        return low, high
 
 
 @dataclass(frozen=True)
@@ -77,7 +104,7 @@ _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "time": {"type": "string", "format": "date-time"},
     "id": {"type": "string", "format": "uuid"},
     "email": {"type": "string", "format": "email", "maxLength": 320},
-    "channel": {"type": "string", "pattern": _CHANNEL.pattern},
+    "channel": {"type": "string", "pattern": f"^{_CHANNEL.pattern}$"},
     "any": {},
 }
 
@@ -88,12 +115,12 @@ def field_schema(spec: Field) -> dict[str, Any]:
         schema = dict(spec.schema)
     else:
         schema = dict(_KIND_SCHEMAS[spec.kind])
-        limits = {
+        limits: dict[str, int | None] = {
             "minLength": spec.min_length,
             "maxLength": spec.max_length,
-            "minimum": spec.minimum,
-            "maximum": spec.maximum,
         }
+        if spec.kind == "int":
+            limits["minimum"], limits["maximum"] = spec.int_range
         schema.update({k: v for k, v in limits.items() if v is not None})
         if spec.choices:
             schema["enum"] = list(spec.choices)
@@ -106,7 +133,7 @@ def validate(shape: Shape, data: object) -> dict[str, Any]:
     """Check ``data`` against ``shape``; absent optional fields are left out.
 
     Raises:
-        BadRequest: with ``details.field`` naming the first wrong field.
+        BadRequest: with ``details.field`` naming the first wrong field; nothing else.
     """
     if data is None:
         data = {}
@@ -114,16 +141,20 @@ def validate(shape: Shape, data: object) -> dict[str, Any]:
         raise BadRequest("data must be a JSON object", field="data")
     checked: dict[str, Any] = {}
     for spec in shape.fields:
-        if spec.name not in data or data[spec.name] is None:
+        value = data.get(spec.name)
+        if value is None:
+            if spec.refuse_null and spec.name in data:
+                raise BadRequest(f"{spec.name} must not be null", field=spec.name)
             if spec.required:
                 raise BadRequest(f"{spec.name} is required", field=spec.name)
             continue
-        checked[spec.name] = _convert(spec, data[spec.name])
+        checked[spec.name] = _convert(spec, value)
     return checked
 
 
 def _convert(spec: Field, value: object) -> Any:
     if spec.kind == "any":
+        check_json_text(value, spec.name)
         return value
     if spec.kind == "bool":
         if not isinstance(value, bool):
@@ -133,26 +164,32 @@ def _convert(spec: Field, value: object) -> Any:
         return _convert_int(spec, value)
     if not isinstance(value, str):
         raise BadRequest(f"{spec.name} must be a string", field=spec.name)
+    check_text(value, spec.name)
     if spec.kind == "time":
         return parse_time(value, spec.name)
     if spec.kind == "id":
         return parse_id(value, spec.name)
     if spec.kind == "email":
-        if len(value) > 320 or not _EMAIL.match(value) or "\x00" in value:
+        if len(value) > 320 or not _EMAIL.fullmatch(value):
             raise BadRequest(f"{spec.name} must be an email address", field=spec.name)
-        return value.strip()
-    if spec.kind == "channel" and not _CHANNEL.match(value):
-        raise BadRequest(f"{spec.name} must be calendar:<id> or user:<id>", field=spec.name)
+        return value
+    if spec.kind == "channel":
+        return parse_channel(value, spec.name)
     return _check_str(spec, value)
 
 
 def _convert_int(spec: Field, value: object) -> int:
+    if spec.in_query and isinstance(value, str):
+        if not _DECIMAL.fullmatch(value):
+            raise BadRequest(f"{spec.name} must be an integer", field=spec.name)
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{spec.name} must be an integer", field=spec.name)
-    if spec.minimum is not None and value < spec.minimum:
-        raise BadRequest(f"{spec.name} must be at least {spec.minimum}", field=spec.name)
-    if spec.maximum is not None and value > spec.maximum:
-        raise BadRequest(f"{spec.name} must be at most {spec.maximum}", field=spec.name)
+    low, high = spec.int_range
+    if value < low:
+        raise BadRequest(f"{spec.name} must be at least {low}", field=spec.name)
+    if value > high:
+        raise BadRequest(f"{spec.name} must be at most {high}", field=spec.name)
     return value
 
 
@@ -167,35 +204,68 @@ def _check_str(spec: Field, value: str) -> str:
         )
     if spec.choices and value not in spec.choices:
         raise BadRequest(f"{spec.name} must be one of {', '.join(spec.choices)}", field=spec.name)
-    if "\x00" in value:
-        raise BadRequest(f"{spec.name} must not contain NUL characters", field=spec.name)
     return value
 
 
-def parse_time(value: str, field: str) -> datetime:
-    """An RFC 3339 time with an offset, as an aware UTC datetime."""
-    if not _RFC3339.match(value):
-        raise BadRequest(
-            f"{field} must be an RFC 3339 time with an offset, e.g. 2026-11-24T09:00:00Z",
-            field=field,
-        )
-    try:
-        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"{field} is not a valid time", field=field) from None
-    return parsed.astimezone(UTC)
+def check_text(value: str, field: str) -> None:
+    """Refuse a string that UTF-8 cannot carry (a lone surrogate) or that holds NUL.
+
+    Raises:
+        BadRequest: naming ``field``.
+    """
+    if not value.isascii():  # ASCII, the common case, holds no surrogate
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(
+                f"{field} must be valid Unicode (it holds a lone surrogate)", field=field
+            ) from None
+    if "\x00" in value:
+        raise BadRequest(f"{field} must not contain NUL characters", field=field)
+
+
+def check_json_text(value: object, field: str) -> None:
+    """:func:`check_text` on every string and key inside a JSON value, at most MAX_DEPTH deep.
+
+    Raises:
+        BadRequest: naming ``field``.
+    """
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            check_text(item, field)
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise BadRequest(f"{field} is nested deeper than {MAX_DEPTH} levels", field=field)
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                pending.extend((child, depth + 1) for child in item.values())
+            else:
+                pending.extend((child, depth + 1) for child in item)
 
 
 def parse_id(value: str, field: str) -> str:
-    """A UUID, in canonical lower-case form."""
+    """A UUID, in canonical lower-case form.
+
+    Raises:
+        BadRequest: naming ``field``.
+    """
+    if _CANONICAL_UUID.fullmatch(value):  # the common case, at a fraction of uuid.UUID's cost
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
         raise BadRequest(f"{field} must be a UUID", field=field) from None
 
 
-def format_time(value: datetime) -> str:
-    """UTC with ``Z``, as the hub always answers."""
-    text = value.astimezone(UTC).isoformat(timespec="microseconds")
-    text = text.replace(".000000", "")
-    return text.replace("+00:00", "Z")
+def parse_channel(value: str, field: str) -> str:
+    """``calendar:<uuid>`` or ``user:<uuid>``, with the id canonical.
+
+    Raises:
+        BadRequest: naming ``field``.
+    """
+    if not _CHANNEL.fullmatch(value):
+        raise BadRequest(f"{field} must be calendar:<id> or user:<id>", field=field)
+    kind, _, key = value.partition(":")
+    return f"{kind}:{parse_id(key, field)}"
