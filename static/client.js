@@ -47,6 +47,7 @@ export async function startClient({ hub, user }) {
     serviceDown: false,
     skew: 0,
     showPast: false,
+    weeks: 0,
   });
   const sync = new Sync(hub, store);
   const holds = new Holds(hub, store, sync);
@@ -133,6 +134,9 @@ function clientActions(store, sync, holds, writes, parts) {
     stopMoving() {
       holds.release();
       store.set({ moving: null, notice: null });
+    },
+    setWeeks(weeks) {
+      store.set({ weeks });
     },
     togglePast() {
       store.set({ showPast: !store.get().showPast });

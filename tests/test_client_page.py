@@ -267,6 +267,39 @@ async def test_a_held_time_disappears_on_another_page_within_a_second_and_comes_
     assert not errors
 
 
+async def test_a_hold_that_runs_out_is_said_and_the_time_comes_back_elsewhere(
+    browser: Browser, errors: list[str]
+) -> None:
+    """When the hub lets a hold expire, its holder is told nothing was booked and others get the time back."""
+    folder = tempfile.mkdtemp(prefix="hub-clientpage-expiry-")
+    server, clinic = await start_clinic(
+        {"DATABASE_URL": f"sqlite:///{folder}/hub.db", "HUB_HOLD_SECONDS": "3"}
+    )
+    try:
+        calendar = await clinic.calendar()
+        day = today() + timedelta(days=2)
+        path = f"/?calendar={calendar['id']}"
+        ann = await open_page(browser, server.url, clinic.ann, errors, path)
+        bob = await open_page(browser, server.url, clinic.bob, errors, path)
+        for page in (ann, bob):
+            await choose_day(page, day)
+        await pick(ann, "09:00")
+        await expect(time_button(bob, "09:00")).to_have_count(0, timeout=1000)
+        await expect(ann.get_by_role("status").filter(has_text="ran out")).to_have_text(
+            f"Your hold on {day_name(day)} at 09:00 ran out, so others may book that time now. "
+            "Nothing was booked. Pick a time to hold it again.",
+            timeout=8000,
+        )
+        await expect(time_button(bob, "09:00")).to_be_visible(timeout=1000)
+        await expect(time_button(ann, "09:00")).to_have_attribute("aria-pressed", "false")
+        await close(ann)
+        await close(bob)
+    finally:
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(folder, ignore_errors=True)
+    assert not errors
+
+
 async def test_book_from_a_held_time_then_staff_confirms_it_live(
     clinic: Clinic, browser: Browser, errors: list[str]
 ) -> None:
@@ -358,6 +391,64 @@ async def test_reschedule_holds_the_new_time_then_moves_the_appointment(
         2,
     )
     await expect(time_button(page, "09:00")).to_be_visible()  # the old time is free again
+    await close(page)
+    assert not errors
+
+
+async def test_book_weekly_is_all_or_nothing_and_books_a_series(
+    clinic: Clinic, browser: Browser, errors: list[str]
+) -> None:
+    """ "Book weekly" previews the dates; a taken week books nothing; a free run books one series."""
+    calendar = await clinic.calendar()
+    day = today() + timedelta(days=2)
+    taken = day + timedelta(days=14)
+    await clinic.ask(
+        clinic.bob,
+        "appointment.create",
+        {
+            "calendar_id": calendar["id"],
+            "starts_at": wall(taken, 10),
+            "ends_at": wall(taken, 10, 30),
+            "title": "Bob's",
+        },
+    )
+    page = await open_page(
+        browser, clinic.server.url, clinic.ann, errors, f"/?calendar={calendar['id']}"
+    )
+    await choose_day(page, day)
+    await pick(page, "10:00")
+    await page.get_by_label("Reason for the visit").fill("Physio course")
+    await page.get_by_role("checkbox", name="Book weekly").check()
+    await page.get_by_role("combobox", name="Number of weeks").select_option("3")
+    dates = ", ".join(day_name(day + timedelta(days=7 * i)) for i in range(3))
+    await expect(page.get_by_text(f"3 appointments at 10:00: {dates}.")).to_be_visible()
+
+    await page.get_by_role("button", name="Book", exact=True).click()
+    notice = page.get_by_role("status").filter(has_text=re.compile("^(Not booked|Booked)"))
+    await expect(notice).to_have_text(
+        f"Not booked: not every week is free ({day_name(taken)} (taken)). "
+        "Nothing was booked; choose fewer weeks or another time."
+    )
+    await expect(page.get_by_text(re.compile(r"^Held for you until"))).to_be_visible()
+
+    await page.get_by_role("combobox", name="Number of weeks").select_option("2")
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(notice).to_contain_text(
+        f"Booked: Physio course, {day_name(day)} at 10:00, and weekly after that (2 appointments)."
+    )
+    upcoming = page.get_by_role("list", name="Your appointments")
+    await expect(
+        upcoming.get_by_role("listitem").filter(has_text="Physio course · weekly")
+    ).to_have_count(2)
+    mine = (
+        await clinic.ask(clinic.ann, "appointments.list", {"channel": f"user:{clinic.ann.id}"})
+    )["appointments"]
+    course = [a for a in mine if a["title"] == "Physio course"]
+    assert sorted(a["starts_at"] for a in course) == [
+        wall(day, 10),
+        wall(day + timedelta(days=7), 10),
+    ]
+    assert len({a["series_id"] for a in course}) == 1 and course[0]["series_id"]
     await close(page)
     assert not errors
 
@@ -633,9 +724,25 @@ async def test_axe_finds_nothing_serious_and_screenshots(
     clinic: Clinic, browser: Browser, errors: list[str], viewport: dict[str, int]
 ) -> None:
     """axe-core reports no serious or critical violation with a held time and appointments listed."""
-    calendar = await clinic.calendar()
+    weekdays = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+    calendar = await clinic.calendar(name="Dr Weber · Physiotherapy", working_hours=weekdays)
     day = today() + timedelta(days=2)
+    while day.weekday() > 3:  # a weekday with another after it
+        day += timedelta(days=1)
     later = day + timedelta(days=1)
+    async with httpx.AsyncClient(base_url=clinic.server.url) as api:
+        clara = await sign_up(api, "clara")
+    for hour in (9, 11, 14):  # a busy morning and afternoon on the chosen day
+        await clinic.ask(
+            clinic.ann,
+            "appointment.create",
+            {
+                "calendar_id": calendar["id"],
+                "starts_at": wall(day, hour),
+                "ends_at": wall(day, hour, 30),
+                "title": "Taken",
+            },
+        )
     await clinic.ask(  # confirmed: made by staff
         clinic.staff,
         "appointment.create",
@@ -644,11 +751,11 @@ async def test_axe_finds_nothing_serious_and_screenshots(
             "starts_at": wall(later, 9),
             "ends_at": wall(later, 9, 30),
             "title": "Physio",
-            "client_id": clinic.bob.id,
+            "client_id": clara.id,
         },
     )
     await clinic.ask(  # pending: booked by the client
-        clinic.bob,
+        clara,
         "appointment.create",
         {
             "calendar_id": calendar["id"],
@@ -660,13 +767,14 @@ async def test_axe_finds_nothing_serious_and_screenshots(
     page = await open_page(
         browser,
         clinic.server.url,
-        clinic.bob,
+        clara,
         errors,
         f"/?calendar={calendar['id']}",
         viewport=viewport,
     )
     await choose_day(page, day)
     await pick(page, "10:30")
+    await page.get_by_role("checkbox", name="Book weekly").check()
     width = viewport["width"]
     await snap(page, f"client-page-{width}.png")
     assert await serious_violations(page) == []

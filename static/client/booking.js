@@ -4,6 +4,7 @@
 
 import { h, show } from "../ui.js";
 import { canWrite, chosenCalendar, hubNow } from "./store.js";
+import { WeeklyField } from "./weekly.js";
 import { spanText, whenText } from "./words.js";
 import * as Z from "./zones.js";
 
@@ -27,7 +28,8 @@ export class BookingView {
       h("div", { class: "cp-field" }, h("label", { for: "cp-reason" }, "Reason for the visit"), this.reason),
       h("div", { class: "cp-field" }, h("label", { for: "cp-notes" }, "Notes for the clinic ", h("small", {}, "(optional)")), this.notes),
     );
-    this.form = h("form", { class: "cp-form", hidden: true }, this.held, this.picked, this.bookFields, this.submit);
+    this.weekly = new WeeklyField(store, actions);
+    this.form = h("form", { class: "cp-form", hidden: true }, this.held, this.picked, this.bookFields, this.weekly.element, this.submit);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const { moving } = this.store.get();
@@ -57,6 +59,7 @@ export class BookingView {
       this.picked.textContent = `${day}, ${spanText(state.zone, calendar?.timezone, choice.starts_at, choice.ends_at)} · ${calendar?.name || ""}`;
       this.held.replaceChildren(...this.heldWords(state));
       show(this.bookFields, !state.moving);
+      this.weekly.render(state);
     }
     const waiting = state.busy === "book" || state.busy === "move";
     this.submit.textContent = state.moving ? (waiting ? "Moving…" : "Move to this time") : waiting ? "Booking…" : "Book";

@@ -35,7 +35,7 @@ export class MonthView {
     root.replaceChildren(
       h("div", { class: "cp-month-head" }, this.prev, this.title, this.next),
       this.grid,
-      h("div", { class: "cp-month-foot" }, this.nextFree, h("p", { class: "cp-legend" }, "Days with free times are in bold.")),
+      h("div", { class: "cp-month-foot" }, this.nextFree, h("p", { class: "cp-legend" }, "Shaded days have free times.")),
     );
     store.subscribe((state) => this.render(state));
     this.render(store.get());

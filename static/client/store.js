@@ -26,6 +26,7 @@
  *   skew           the hub's clock minus this browser's, in ms
  *   nextFree       {calendarId, duration, key} of the first day with free times, or null
  *   showPast       "Show past and cancelled" is open
+ *   weeks          "Book weekly": how many weeks (0: once)
  */
 export function createStore(initial) {
   let state = initial;

@@ -62,7 +62,7 @@ export class UpcomingView {
         "div",
         { class: "cp-appt-text", id: summaryId },
         h("span", { class: "cp-appt-when" }, when),
-        h("span", { class: "cp-appt-what" }, `${a.title}${calendar ? ` · ${calendar.name}` : ""}`),
+        h("span", { class: "cp-appt-what" }, `${a.title}${a.series_id ? " · weekly" : ""}${calendar ? ` · ${calendar.name}` : ""}`),
       ),
       h("span", { class: `cp-badge cp-status-${a.status}` }, STATUS_WORDS[a.status] || a.status),
     );

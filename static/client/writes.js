@@ -4,6 +4,7 @@
 // say whether it happened.
 
 import { canWrite } from "./store.js";
+import { conflictWords, mostWeeks, weeklyRule } from "./weekly.js";
 import { refusal, whenText } from "./words.js";
 
 const ANSWER_MS = 10_000;
@@ -36,10 +37,12 @@ export class Writes {
     };
     if (notes) data.notes = notes;
     if (state.hold) data.hold_id = state.hold.id;
+    const weeks = Math.min(state.weeks, mostWeeks(state));
+    if (weeks >= 2) data.recurrence = weeklyRule(weeks);
     this.store.set({ busy: "book", notice: { kind: "info", text: "Booking…" } });
     try {
-      const { appointment } = await this.hub.request("appointment.create", data, { timeout: ANSWER_MS });
-      this.booked(appointment, "Booked");
+      const answer = await this.hub.request("appointment.create", data, { timeout: ANSWER_MS });
+      this.booked(answer.appointment, "Booked", answer.appointments);
     } catch (error) {
       if (NO_ANSWER.has(error.code)) {
         this.checkBooking(data);
@@ -49,24 +52,41 @@ export class Writes {
     }
   }
 
-  booked(appointment, lead) {
+  booked(appointment, lead, series = [appointment]) {
     const state = this.store.get();
     const calendar = state.calendars.find((c) => c.id === appointment.calendar_id);
-    const confirm = appointment.status === "pending" ? ` ${calendar?.name || "The clinic"} will confirm it; its status shows under "Your appointments".` : "";
+    const it = series.length > 1 ? "them" : "it";
+    const confirm = appointment.status === "pending" ? ` ${calendar?.name || "The clinic"} will confirm ${it}; the status shows under "Your appointments".` : "";
+    const weekly = appointment.series_id ? ", and weekly after that" : "";
+    const mine = new Map(state.mine);
+    for (const a of series) mine.set(a.id, a);
     this.store.set({
-      mine: new Map(state.mine).set(appointment.id, appointment),
+      mine,
+      weeks: 0,
       choice: null,
       hold: null,
       busy: null,
       checking: null,
-      notice: { kind: "ok", text: `${lead}: ${appointment.title}, ${whenText(state, appointment.starts_at)}.${confirm}` },
+      notice: {
+        kind: "ok",
+        text: `${lead}: ${appointment.title}, ${whenText(state, appointment.starts_at)}${weekly}${series.length > 1 ? ` (${series.length} appointments)` : ""}.${confirm}`,
+      },
     });
     this.sync.refreshSoon(0);
   }
 
   refused(error, action) {
     const state = this.store.get();
-    const lost = ["slot_taken", "outside_availability", "bad_request", "not_found"].includes(error.code);
+    const conflicts = error.details?.conflicts;
+    if (conflicts?.length) {
+      // A series is all or nothing: the picked time itself may still be free, so it stays held.
+      const text = `Not booked: not every week is free (${conflictWords(conflicts, state.zone)}). Nothing was booked; choose fewer weeks or another time.`;
+      this.store.set({ busy: null, checking: null, notice: { kind: "error", text } });
+      return;
+    }
+    const lost =
+      ["slot_taken", "outside_availability", "bad_request", "not_found"].includes(error.code) &&
+      error.details?.field !== "recurrence";
     if (error.details?.current) {
       const current = error.details.current;
       this.store.set({ mine: new Map(state.mine).set(current.id, current) });
