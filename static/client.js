@@ -60,7 +60,7 @@ export async function startClient({ hub, user }) {
     new TimesView(parts.times, store, actions),
     new UpcomingView(parts.mine, store, actions),
   ];
-  const booking = new BookingView(views[3].after, store, actions);
+  const booking = new BookingView(views[3].after, parts.moving, store, actions);
   await sync.start();
   const { calendars } = store.get();
   const wanted = new URLSearchParams(location.search).get("calendar") || sessionStorage.getItem(CALENDAR_KEY);
@@ -128,8 +128,8 @@ function clientActions(store, sync, holds, writes, parts) {
         day: Z.dayKey(day),
         notice: null,
       });
-      parts.month.scrollIntoView({ block: "start" });
-      parts.month.querySelector("button.cp-day[tabindex='0']")?.focus();
+      parts.moving.scrollIntoView({ block: "start" });
+      parts.month.querySelector("button.cp-day[tabindex='0']")?.focus({ preventScroll: true });
     },
     stopMoving() {
       holds.release();

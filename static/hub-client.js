@@ -27,7 +27,8 @@
  *   const sub = hub.subscribe("calendar:<id>", {
  *     from: "2026-11-23T00:00:00Z",       // optional window of the snapshot (appointments.list)
  *     to: "2026-11-30T00:00:00Z",
- *     onSnapshot(appointments, seq) {},   // the whole truth: replace what you hold
+ *     onSnapshot(appointments, seq, answer) {}, // the whole truth: replace what you hold
+ *                                         // (answer: the whole appointments.list answer, holds too)
  *     onEvent(event) {},                  // then every event after it: {channel, seq, event, data, at}
  *     onError(error) {},                  // the channel could not be (re)subscribed
  *   });

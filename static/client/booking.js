@@ -9,7 +9,7 @@ import { spanText, whenText } from "./words.js";
 import * as Z from "./zones.js";
 
 export class BookingView {
-  constructor(root, store, actions) {
+  constructor(root, movingRoot, store, actions) {
     this.store = store;
     this.actions = actions;
     this.moving = h("div", { class: "cp-moving", hidden: true });
@@ -37,7 +37,8 @@ export class BookingView {
       else actions.book(this.reason.value.trim(), this.notes.value.trim());
     });
     this.notice = h("p", { class: "cp-notice", role: "status", "aria-live": "polite" });
-    root.replaceChildren(this.moving, this.hint, this.form, this.notice);
+    movingRoot.replaceChildren(this.moving);
+    root.replaceChildren(this.hint, this.form, this.notice);
     this.timer = setInterval(() => this.tick(), 1000);
     store.subscribe((state) => this.render(state));
     this.render(store.get());

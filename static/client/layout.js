@@ -8,6 +8,7 @@ export function buildLayout(section) {
   const parts = {
     banner: h("p", { class: "cp-banner", role: "status", "aria-live": "polite", hidden: true }),
     controls: h("div", { class: "cp-controls" }),
+    moving: h("div", { class: "cp-moving-slot" }), // "Rescheduling: …" sits above the day and times
     month: h("section", { class: "cp-card cp-month", "aria-label": "Choose a day" }),
     times: h("section", { class: "cp-card cp-times", "aria-labelledby": "cp-times-title" }),
     mine: h("section", { class: "cp-card cp-mine", "aria-labelledby": "cp-mine-title" }),
@@ -22,6 +23,7 @@ export function buildLayout(section) {
     ),
     parts.banner,
     parts.controls,
+    parts.moving,
     h("div", { class: "cp-main" }, parts.month, parts.times),
     parts.mine,
   );

@@ -26,7 +26,7 @@ export class UpcomingView {
 
   render(state) {
     const now = hubNow(state);
-    const all = [...state.mine.values()].filter((a) => a.kind !== "block");
+    const all = [...state.mine.values()].filter((a) => !a.kind || a.kind === "appointment"); // not blocks or holds
     const ahead = all.filter((a) => ACTIVE.has(a.status) && Date.parse(a.ends_at) > now);
     ahead.sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
     const behind = all.filter((a) => !ahead.includes(a));
