@@ -1,11 +1,14 @@
 /**
  * hub-client.js — a small, dependency-free client of the hub's wire protocol
- * (PROTOCOL.md, version 1) for browsers. An ES module; no build step.
+ * (PROTOCOL.md, version 1) for browsers and for Node (20 with a WebSocket
+ * class passed in, e.g. the `ws` package's; 22 and later have a global one).
+ * An ES module; no build step.
  *
  *   import { HubClient, HubError } from "./hub-client.js";
  *
  *   const hub = new HubClient({
- *     url: "wss://hub.example/ws",        // default: "ws" next to the page (…/ws)
+ *     url: "wss://hub.example/ws",        // default: "ws" next to the page (…/ws); required outside a browser
+ *     WebSocket: WebSocketClass,          // default: globalThis.WebSocket (Node 20: pass `ws`'s WebSocket)
  *     token: () => accessJwt,             // the current access token (string or Promise)
  *     refreshToken: () => newAccessJwt,   // get a fresh access token (e.g. POST /api/v1/auth/refresh);
  *                                         // resolve with it, reject when the sign-in is over
@@ -24,7 +27,8 @@
  *   const sub = hub.subscribe("calendar:<id>", {
  *     from: "2026-11-23T00:00:00Z",       // optional window of the snapshot (appointments.list)
  *     to: "2026-11-30T00:00:00Z",
- *     onSnapshot(appointments, seq) {},   // the whole truth: replace what you hold
+ *     onSnapshot(appointments, seq, answer) {}, // the whole truth: replace what you hold
+ *                                         // (answer: the whole appointments.list answer, holds too)
  *     onEvent(event) {},                  // then every event after it: {channel, seq, event, data, at}
  *     onError(error) {},                  // the channel could not be (re)subscribed
  *   });
@@ -32,6 +36,17 @@
  *   await sub.setRange(from, to);         // a new snapshot for another window, still no gap
  *   await sub.resync();                   // take a fresh snapshot now (e.g. after slot_taken)
  *   sub.unsubscribe();
+ *
+ *   // Slot holds (PROTOCOL.md "Slot holds"): a calendar subscription also keeps
+ *   // the channel's live holds, from the snapshot's `holds` and the
+ *   // slot.held / slot.released / appointment.created {hold_id} events.
+ *   const cal = hub.subscribe("calendar:<id>", { onHolds(holds) {} }); // [hold], after every change
+ *   cal.holds;                            // Map hold id -> hold, as the hub projected it to you
+ *   const hold = await hub.hold(calendarId, startsAt, endsAt); // {id, calendar_id, starts_at, ends_at, expires_at, held_by}
+ *   await hub.release(hold.id);           // rejects with not_found when it had already ended
+ *   // book it: hub.request("appointment.create", {..., hold_id: hold.id})
+ *
+ *   const stop = hub.watchState((state) => {}); // more listeners of onState's states; stop() removes
  *
  *   hub.close();                          // stop for good; state becomes "offline"
  *
@@ -77,6 +92,9 @@ export class HubError extends Error {
 }
 
 function defaultUrl() {
+  if (!globalThis.location?.href) {
+    throw new TypeError("HubClient needs options.url (e.g. \"ws://127.0.0.1:8000/ws\") outside a browser.");
+  }
   const url = new URL("ws", globalThis.location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return url.href;
@@ -93,6 +111,11 @@ export function randomKey() {
 export class HubClient {
   constructor(options = {}) {
     this.url = options.url || defaultUrl();
+    this._WebSocket = options.WebSocket || globalThis.WebSocket;
+    if (typeof this._WebSocket !== "function") {
+      throw new TypeError("No WebSocket here: pass options.WebSocket (on Node 20, the ws package's WebSocket class).");
+    }
+    this._stateWatchers = new Set();
     this._token = options.token || (() => null);
     this._refreshToken = options.refreshToken || null;
     this._onState = options.onState || (() => {});
@@ -164,6 +187,27 @@ export class HubClient {
     return sub;
   }
 
+  /**
+   * Hold a slot for yourself while you finish booking (PROTOCOL.md "Slot holds").
+   * Holding the same times again extends the hold; holding other times on the
+   * same calendar replaces it. Resolves with the hold.
+   */
+  async hold(calendarId, startsAt, endsAt, options) {
+    const data = await this.request("slot.hold", { calendar_id: calendarId, starts_at: startsAt, ends_at: endsAt }, options);
+    return data.hold;
+  }
+
+  /** End your hold now; rejects with not_found when it had already ended. */
+  release(holdId, options) {
+    return this.request("slot.release", { hold_id: holdId }, options);
+  }
+
+  /** Call fn(state) on every connection state change, beside onState; returns a function that stops it. */
+  watchState(fn) {
+    this._stateWatchers.add(fn);
+    return () => this._stateWatchers.delete(fn);
+  }
+
   /** Close for good. */
   close() {
     this._closed = true;
@@ -189,10 +233,12 @@ export class HubClient {
   _setState(state) {
     if (this.state === state) return;
     this.state = state;
-    try {
-      this._onState(state);
-    } catch (error) {
-      console.error(error);
+    for (const fn of [this._onState, ...this._stateWatchers]) {
+      try {
+        fn(state);
+      } catch (error) {
+        console.error(error);
+      }
     }
   }
 
@@ -202,7 +248,7 @@ export class HubClient {
     this._setState(this.session ? "reconnecting" : "connecting");
     let ws;
     try {
-      ws = new WebSocket(this.url);
+      ws = new this._WebSocket(this.url);
     } catch (error) {
       console.warn("hub: cannot open the socket", error);
       this._scheduleReconnect();
@@ -505,6 +551,8 @@ class Subscription {
     this.onSnapshot = options.onSnapshot || (() => {});
     this.onEvent = options.onEvent || (() => {});
     this.onError = options.onError || ((error) => console.warn("hub: subscription", channel, error));
+    this.onHolds = options.onHolds || (() => {});
+    this.holds = new Map(); // live holds of a calendar channel, by id (PROTOCOL.md "Slot holds")
     this.lastSeq = null; // the last seq delivered (by a snapshot or an event)
     this.active = true;
     this.subscribed = false; // on the current socket
@@ -604,10 +652,11 @@ class Subscription {
     if (asked === this._asked) this._needSnapshot = false; // else a newer window is still to come
     this.lastSeq = answer.seq; // the snapshot is the truth, even if the log went back (restore)
     try {
-      this.onSnapshot(answer.appointments, answer.seq);
+      this.onSnapshot(answer.appointments, answer.seq, answer);
     } catch (error) {
       console.error(error);
     }
+    this._replaceHolds(answer.holds || []);
     for (const event of buffer) this._onEvent(event);
   }
 
@@ -625,8 +674,37 @@ class Subscription {
       return;
     }
     this.lastSeq = event.seq;
+    const holdsChanged = this._trackHold(event);
     try {
       this.onEvent(event);
+    } catch (error) {
+      console.error(error);
+    }
+    if (holdsChanged) this._emitHolds();
+  }
+
+  /** Keep `holds` in step with one event; true when it changed them. */
+  _trackHold(event) {
+    const data = event.data || {};
+    if (event.event === "slot.held" && data.id) {
+      this.holds.set(data.id, data);
+      return true;
+    }
+    if (event.event === "slot.released") return this.holds.delete(data.id);
+    // A booking made from a hold ends it; its event stands in for slot.released.
+    if (event.event === "appointment.created" && data.hold_id) return this.holds.delete(data.hold_id);
+    return false;
+  }
+
+  _replaceHolds(holds) {
+    const before = this.holds;
+    this.holds = new Map(holds.map((hold) => [hold.id, hold]));
+    if (before.size || this.holds.size) this._emitHolds();
+  }
+
+  _emitHolds() {
+    try {
+      this.onHolds([...this.holds.values()]);
     } catch (error) {
       console.error(error);
     }
