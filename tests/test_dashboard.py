@@ -14,8 +14,9 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -455,17 +456,18 @@ async def test_refused_moves_put_the_block_back_and_say_why(clinic: Clinic, page
     await expect(block(page, made)).to_have_attribute("data-starts-at", at(TUE, 10, 0, LONDON))
 
 
-async def test_status_changes_ask_once_and_a_cancel_can_be_undone(
+async def test_no_show_asks_once_on_an_appointment_that_has_begun(
     clinic: Clinic, pages: Pages
 ) -> None:
-    """No-show and cancel ask once; cancel offers Undo for more than 5 s, which books the slot again; no layout shift."""
+    """No-show (allowed once an appointment has begun, by the hub's clock) asks once."""
     london = await clinic.calendar(LONDON, "London · GP", WEEKDAYS_9_TO_5)
-    earlier = await book(clinic, london, MON, 11, title="Follow-up")
-    made = await book(clinic, london, TUE, 10, title="Check-up")
-    page = await dashboard(pages, clinic, clinic.staff, london)
+    yesterday = datetime.now(ZoneInfo(LONDON)).date() - timedelta(days=1)
+    earlier = await book(clinic, london, yesterday, 11, title="Follow-up")
+    page = await dashboard(
+        pages, clinic, clinic.staff, london, day=yesterday, clock=datetime.now(UTC)
+    )
     dialog = page.get_by_role("dialog", name="Follow-up")
     confirm = page.get_by_role("alertdialog")
-
     await block(page, earlier).click()
     await expect(dialog).to_be_visible()
     await dialog.get_by_role("button", name="No-show").click()
@@ -475,6 +477,14 @@ async def test_status_changes_ask_once_and_a_cancel_can_be_undone(
     await dialog.get_by_role("button", name="No-show").click()
     await confirm.get_by_role("button", name="Mark no-show").click()
     await expect(block(page, earlier)).to_have_attribute("data-status", "no_show")
+
+
+async def test_cancel_asks_once_and_can_be_undone(clinic: Clinic, pages: Pages) -> None:
+    """Cancel asks once and offers Undo for more than 5 s, which books the slot again; no layout shift."""
+    london = await clinic.calendar(LONDON, "London · GP", WEEKDAYS_9_TO_5)
+    made = await book(clinic, london, TUE, 10, title="Check-up")
+    page = await dashboard(pages, clinic, clinic.staff, london)
+    confirm = page.get_by_role("alertdialog")
 
     grid_box = await page.get_by_role("grid").bounding_box()
     await block(page, made).click()
