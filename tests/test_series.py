@@ -314,3 +314,29 @@ def _next_weekday(weekday: int) -> Any:
     while day.weekday() != weekday:
         day += timedelta(days=1)
     return day
+
+
+async def test_a_preview_books_nothing_and_marks_the_conflicts(admin_ws: HubClient) -> None:
+    """preview: true answers the occurrences and the ones refused, writes and announces nothing."""
+    calendar = await make_calendar(admin_ws)
+    taken = series_request(calendar, "2027-09-13T10:00:00Z", 30, "FREQ=DAILY;COUNT=1")
+    del taken["recurrence"]
+    await admin_ws.ok("appointment.create", taken)
+    channel = f"calendar:{calendar['id']}"
+    head = (await admin_ws.ok("appointments.list", {"channel": channel}))["seq"]
+    request = series_request(calendar, "2027-09-06T10:00:00Z", 60, "FREQ=WEEKLY;COUNT=3")
+    answer = await admin_ws.ok("appointment.create", {**request, "preview": True})
+    assert answer["preview"] is True
+    assert [o["starts_at"] for o in answer["occurrences"]] == [
+        "2027-09-06T10:00:00Z",
+        "2027-09-13T10:00:00Z",
+        "2027-09-20T10:00:00Z",
+    ]
+    assert answer["conflicts"] == [
+        {
+            "starts_at": "2027-09-13T10:00:00Z",
+            "ends_at": "2027-09-13T11:00:00Z",
+            "code": "slot_taken",
+        }
+    ]
+    assert (await admin_ws.ok("appointments.list", {"channel": channel}))["seq"] == head

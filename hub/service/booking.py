@@ -130,6 +130,29 @@ class BookingService:
                 raise
             return earlier
 
+    async def preview(
+        self, identity: Identity, data: dict[str, Any]
+    ) -> tuple[list[tuple[datetime, datetime]], list[dict[str, Any]]]:
+        """The occurrences a create would book, and those it would refuse: nothing written."""
+        starts_at, ends_at = data["starts_at"], data["ends_at"]
+        rules.check_length(self.settings, starts_at, ends_at)
+        rule = series.parse(self.settings, data["recurrence"]) if "recurrence" in data else None
+        async with self.store.read():
+            actor = await current(self.users, identity)
+            client_id = data.get("client_id", actor.id)
+            if client_id != actor.id and not actor.is_staff:
+                raise Forbidden("only staff may book for another client")
+            calendar = await self.calendars.get(data["calendar_id"])
+            if calendar is None:
+                raise NotFound("no such calendar", {"calendar_id": data["calendar_id"]})
+            times = [(starts_at, ends_at)]
+            if rule is not None:
+                times = series.occurrences(rule, calendar, starts_at, ends_at)
+            conflicts = await series.preview(
+                self.appointments, self.settings, actor, calendar, times
+            )
+        return times, conflicts
+
     async def update(self, identity: Identity, data: dict[str, Any]) -> Written:
         try:
             async with unit_of_work(self.store, self.publisher) as work:

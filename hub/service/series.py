@@ -34,7 +34,7 @@ from hub.domain.recurrence import (
     wall_delta,
 )
 from hub.domain.times import format_time, now
-from hub.service.holds import busy_near, give_way, sort_out
+from hub.service.holds import Nearby, busy_near, give_way, sort_out
 from hub.service.unit_of_work import Work
 from hub.settings import Settings
 from hub.storage.appointments import Appointments, Busy
@@ -77,6 +77,43 @@ async def check_all(
     Returns the id of the actor's hold of exactly the first occurrence, if any.
     """
     busy: list[Busy] = await busy_near(work, calendar, times[0][0], times[-1][1])
+    conflicts, nearby = _sort_and_check(settings, actor, calendar, times, busy, sparing)
+    if conflicts:
+        raise _refusal(conflicts)
+    booked = [
+        await give_way(work, found.mine, calendar.id, start, end)
+        for found, (start, end) in zip(nearby, times, strict=True)
+    ]
+    return booked[0]
+
+
+async def preview(
+    appointments: Appointments,
+    settings: Settings,
+    actor: User,
+    calendar: Calendar,
+    times: list[tuple[datetime, datetime]],
+) -> list[dict[str, Any]]:
+    """What ``check_all`` would refuse, without writing anything: the conflicts' wire form."""
+    stamp = now()
+    before, after = rules.buffers(calendar)
+    busy = [
+        b
+        for b in await appointments.busy(calendar.id, times[0][0] - before, times[-1][1] + after)
+        if b.hold is None or b.hold.expires_at > stamp
+    ]
+    conflicts, _ = _sort_and_check(settings, actor, calendar, times, busy, set())
+    return _wire(conflicts)
+
+
+def _sort_and_check(
+    settings: Settings,
+    actor: User,
+    calendar: Calendar,
+    times: list[tuple[datetime, datetime]],
+    busy: list[Busy],
+    sparing: set[str],
+) -> tuple[list[tuple[HubError, datetime, datetime]], list[Nearby]]:
     conflicts: list[tuple[HubError, datetime, datetime]] = []
     nearby = []
     stamp = now()
@@ -88,22 +125,18 @@ async def check_all(
         except (BadRequest, SlotTaken, OutsideAvailability) as exc:
             conflicts.append((exc, start, end))
         nearby.append(found)
-    if conflicts:
-        raise _refusal(conflicts)
-    booked = [
-        await give_way(work, found.mine, calendar.id, start, end)
-        for found, (start, end) in zip(nearby, times, strict=True)
+    return conflicts, nearby
+
+
+def _wire(conflicts: list[tuple[HubError, datetime, datetime]]) -> list[dict[str, Any]]:
+    return [
+        {"starts_at": format_time(start), "ends_at": format_time(end), "code": exc.code}
+        for exc, start, end in conflicts
     ]
-    return booked[0]
 
 
 def _refusal(conflicts: list[tuple[HubError, datetime, datetime]]) -> HubError:
-    details = {
-        "conflicts": [
-            {"starts_at": format_time(start), "ends_at": format_time(end), "code": exc.code}
-            for exc, start, end in conflicts
-        ]
-    }
+    details = {"conflicts": _wire(conflicts)}
     for kind in PRECEDENCE:
         first = next((exc for exc, _, _ in conflicts if isinstance(exc, kind)), None)
         if first is not None:

@@ -58,6 +58,22 @@ def _msg(
 
 DAY = {"from": "2030-03-04T00:00:00Z", "to": "2030-03-05T00:00:00Z"}
 _BASE_WRITTEN = wire.answer(appointment=wire.ref("Appointment"), seqs=wire.ref("Seqs"))
+PREVIEWED = wire.answer(
+    preview={"type": "boolean", "enum": [True]},
+    occurrences={"type": "array", "items": wire.ref("Slot")},
+    conflicts={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["starts_at", "ends_at", "code"],
+            "properties": {
+                "starts_at": wire.TIME,
+                "ends_at": wire.TIME,
+                "code": {"type": "string"},
+            },
+        },
+    },
+)
 WRITTEN = {
     **_BASE_WRITTEN,
     "properties": {
@@ -234,6 +250,13 @@ MESSAGES: dict[str, Message] = {
                     description="an RFC 5545 RRULE (FREQ DAILY/WEEKLY/MONTHLY, INTERVAL, "
                     "COUNT or UNTIL, BYDAY, BYMONTHDAY): book a series, all or nothing",
                 ),
+                Field(
+                    "preview",
+                    "bool",
+                    required=False,
+                    description="true: book nothing; answer {preview, occurrences, conflicts}: "
+                    "the times it would book and those it would refuse, and why",
+                ),
             ),
             summary="Book an appointment, or a recurring series of them.",
             example={
@@ -244,7 +267,7 @@ MESSAGES: dict[str, Message] = {
                 "client_id": wire.EXAMPLE_IDS["client"],
                 "idempotency_key": wire.EXAMPLE_IDEMPOTENCY_KEY,
             },
-            answer=WRITTEN,
+            answer={"anyOf": [WRITTEN, PREVIEWED]},
             answer_example={"appointment": wire.EXAMPLE_APPOINTMENT, "seqs": wire.EXAMPLE_SEQS},
         ),
         _msg(

@@ -35,6 +35,10 @@ def _written(written: Written, name: str = "appointment") -> dict[str, Any]:
 
 
 async def appointment_create(hub: Runtime, who: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("preview"):
+        times, conflicts = await hub.booking.preview(who, data)
+        occurrences = [{"starts_at": format_time(s), "ends_at": format_time(e)} for s, e in times]
+        return {"preview": True, "occurrences": occurrences, "conflicts": conflicts}
     return _written(await hub.booking.create(who, data))
 
 
