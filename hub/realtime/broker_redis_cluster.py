@@ -227,7 +227,7 @@ class RedisClusterBroker:
             self._trouble.clear()
             try:
                 await self._repair()
-            except CLUSTER_ERRORS as exc:
+            except Exception as exc:  # the cluster's trouble, or ours: try again, later
                 self._report_trouble(exc)
                 if not self._connected_once:
                     await asyncio.sleep(delay * random.uniform(0.5, 1.5))
@@ -335,7 +335,7 @@ class RedisClusterBroker:
                 last_heard, pinged = time.monotonic(), False
                 if isinstance(reply, list) and len(reply) >= 2:
                     self._dispatch(shard, reply)
-        except CLUSTER_ERRORS as exc:
+        except Exception as exc:  # whatever broke the reader, the supervisor repairs
             self._lose(shard, exc)
 
     def _dispatch(self, shard: Shard, reply: list[Any]) -> None:
