@@ -76,6 +76,8 @@ async def bounced() -> AsyncIterator[Bounced]:
         yield Bounced(bouncer, direct_url, env, servers)
     finally:
         await asyncio.gather(*(asyncio.to_thread(s.stop) for s in servers))
+        for server in servers:
+            server.log_path.unlink(missing_ok=True)
         await asyncio.to_thread(bouncer.cleanup)
         await drop_database(direct_url)
         await clear_redis_prefix(prefix)
