@@ -83,6 +83,12 @@ async def bounced() -> AsyncIterator[Bounced]:
         await clear_redis_prefix(prefix)
 
 
+@pytest.fixture(scope="module")
+async def admin(bounced: Bounced) -> Account:
+    """An admin made with the real `hub create-admin`, through PgBouncer."""
+    return await make_admin(bounced.servers[0], bounced.env)
+
+
 async def test_two_servers_migrate_at_once_through_pgbouncer(bounced: Bounced) -> None:
     """Both processes started, the schema is at one head, and PgBouncer pools in transaction mode."""
     (version,) = await run_sql(
@@ -104,10 +110,9 @@ async def test_two_servers_migrate_at_once_through_pgbouncer(bounced: Bounced) -
         assert result.returncode == 0, result.stderr
 
 
-async def test_admin_sign_in_refresh_and_logout(bounced: Bounced) -> None:
+async def test_admin_sign_in_refresh_and_logout(bounced: Bounced, admin: Account) -> None:
     """create-admin, sign-in on one process, refresh on the other, logout: all through PgBouncer."""
     first, second = bounced.servers
-    admin = await make_admin(first, bounced.env)
     assert admin.role == "admin"
     async with (
         httpx.AsyncClient(base_url=first.url, timeout=15) as one,
@@ -142,10 +147,9 @@ def seqs(events: list[dict[str, Any]]) -> list[int]:
     return [event["seq"] for event in events]
 
 
-async def test_bookings_race_and_catch_up_across_servers(bounced: Bounced) -> None:
+async def test_bookings_race_and_catch_up_across_servers(bounced: Bounced, admin: Account) -> None:
     """Bookings over sockets, a 20-way race (one winner), live events and replay from the log."""
     first, second = bounced.servers
-    admin = await make_admin(first, bounced.env)
     writer = await session(first.ws_url, admin.access_token)
     calendar = await make_calendar(writer)
     channel = f"calendar:{calendar['id']}"
