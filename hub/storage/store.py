@@ -60,6 +60,10 @@ class Store:
                 max_size=20,
                 timeout=settings.db_timeout_seconds,
                 command_timeout=settings.db_timeout_seconds,
+                # No prepared statement outlives its transaction, so DATABASE_URL
+                # may name PgBouncer in transaction pooling mode (1.18 does not
+                # track prepared statements) with nothing else to set.
+                statement_cache_size=0,
             )
 
     async def connect(self) -> None:
