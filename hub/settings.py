@@ -105,6 +105,8 @@ class Settings:
     refresh_token_expire_days: float = env("REFRESH_TOKEN_EXPIRE_DAYS", 7.0, _number)
     allowed_origins: tuple[str, ...] = env("HUB_ALLOWED_ORIGINS", (), _origins)
     redis_prefix: str = env("HUB_REDIS_PREFIX", "hub:", _text)
+    # REDIS_URL names any node of a Redis Cluster: sharded pub/sub (SSUBSCRIBE / SPUBLISH).
+    redis_cluster: bool = env("HUB_REDIS_CLUSTER", False, _flag)
     # WebSocket transport.
     ws_max_bytes: int = env("HUB_WS_MAX_BYTES", 65536, _whole)
     ws_ping_interval: float = env("HUB_WS_PING_INTERVAL", 20.0, _number)
@@ -176,6 +178,13 @@ class Settings:
         settings = cls(**values)
         if settings.min_duration_minutes > settings.max_duration_minutes:
             raise SettingsError("HUB_MIN_DURATION_MINUTES exceeds HUB_MAX_DURATION_MINUTES")
+        if settings.redis_cluster and not settings.redis_url:
+            raise SettingsError("HUB_REDIS_CLUSTER needs REDIS_URL (any node of the cluster)")
+        if settings.redis_cluster and "{" in settings.redis_prefix:
+            raise SettingsError(
+                "HUB_REDIS_PREFIX must not contain '{' with Redis Cluster: a hash tag would "
+                "put every channel on one shard"
+            )
         key = _secret_key(settings.secret_key, settings.database_url)
         return dataclasses.replace(settings, secret_key=key)
 

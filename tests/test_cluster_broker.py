@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
-from hub.realtime.broker import CONTROL_CHANNEL
+from hub.realtime.account_news import ACCOUNTS_CHANNEL as CONTROL_CHANNEL
 from hub.realtime.broker_redis_cluster import RedisClusterBroker, cluster_client
 from tests.cluster import LocalCluster
 from tests.conftest import _unreachable
@@ -120,9 +120,11 @@ async def test_channels_spread_over_the_three_shards(
 async def test_publish_and_subscribe_across_two_brokers(
     cluster: LocalCluster, start_broker: Start
 ) -> None:
-    """One broker's publishes reach the other on every shard, once each, control channel too."""
+    """One broker's publishes reach the other on every shard, once each, account news too."""
     shared = prefix()
     pub, sub = await start_broker(shared), await start_broker(shared)
+    for broker in (pub.broker, sub.broker):  # as every node follows account news
+        await broker.subscribe(CONTROL_CHANNEL)
     names = [n for group in spread_channels(cluster, shared, 2).values() for n in group]
     for name in names:
         await sub.broker.subscribe(name)

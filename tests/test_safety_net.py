@@ -21,7 +21,9 @@ async def test_one_query_per_check_however_many_channels_and_it_still_finds_a_ga
         got: list[ChannelEvent] = []
         names = [f"calendar:{uuid.uuid4()}" for _ in range(300)]
         url = private_env["DATABASE_URL"]
-        await run_sql(url, [("INSERT INTO channel_heads (channel, seq) VALUES ($1, 0)", (names[7],))])
+        await run_sql(
+            url, [("INSERT INTO channel_heads (channel, seq) VALUES ($1, 0)", (names[7],))]
+        )
         for name in names:
             await fanout.listen(name, got.append)
         await fanout.check_recent()  # the first check reads every head it holds

@@ -59,7 +59,7 @@ from redis.crc import key_slot
 from redis.exceptions import AskError, RedisClusterException, RedisError, SlotNotCoveredError
 
 from hub import logs
-from hub.realtime.broker import CONTROL_CHANNEL, MessageHandler, ReconnectHandler
+from hub.realtime.broker import MessageHandler, ReconnectHandler
 from hub.tasks import spawn
 
 BACKOFF_FIRST = 0.1
@@ -117,7 +117,7 @@ class RedisClusterBroker:
             )
         self._cluster = cluster
         self._prefix = prefix + "ch:"
-        self._wanted: set[str] = {CONTROL_CHANNEL}
+        self._wanted: set[str] = set()
         self._shards: dict[str, Shard] = {}
         self._placed: dict[str, Shard] = {}
         self._waiters: dict[str, list[asyncio.Future[bool]]] = {}

@@ -48,13 +48,17 @@ class Runtime:
         self.store = Store(settings)
         self.redis: Any = None
         self.throttle: Throttle = MemoryThrottle()
+        self._clients: list[Any] = []  # Redis clients to close at stop
         chosen: Broker = MemoryBroker()
-        if _scheme(settings.redis_url) != "memory":
+        if settings.redis_cluster:
+            chosen = self._cluster(str(settings.redis_url), settings.redis_prefix)
+        elif _scheme(settings.redis_url) != "memory":
             from hub.realtime.broker_redis import RedisBroker
             from hub.storage.redis_client import redis_client
             from hub.storage.throttle_redis import RedisThrottle
 
             self.redis = redis_client(str(settings.redis_url))
+            self._clients = [self.redis]
             self.throttle = RedisThrottle(self.redis, settings.redis_prefix)
             chosen = RedisBroker(self.redis, settings.redis_prefix)
         self.node = Node(settings, self.store, broker or chosen)
@@ -65,6 +69,17 @@ class Runtime:
         self.reading = ReadingService(self.store)
         self.observer: RuntimeObserver | None = None
         self._loops: list[asyncio.Task[None]] = []
+
+    def _cluster(self, url: str, prefix: str) -> Broker:
+        """Redis Cluster: sharded pub/sub, and single-key throttle counters, on any node's URL."""
+        from hub.realtime.broker_redis_cluster import RedisClusterBroker, cluster_client
+        from hub.storage.throttle_redis import RedisThrottle
+
+        self.redis = cluster_client(url)
+        subscriber = cluster_client(url)  # the broker's own: its reconnects touch no one else
+        self._clients = [self.redis, subscriber]
+        self.throttle = RedisThrottle(self.redis, prefix)
+        return RedisClusterBroker(subscriber, prefix)
 
     async def start(self, background: bool = True) -> None:
         """Open the database and the broker; ``background``: the periodic work too."""
@@ -85,8 +100,8 @@ class Runtime:
                 await loop
         await self.node.stop()
         await self.store.disconnect()
-        if self.redis is not None:
-            await self.redis.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def prune(self) -> tuple[int, int, int]:
         """Forget channel-log rows, idempotency keys and refresh tokens past retention."""

@@ -25,6 +25,7 @@ from databases import Database
 
 from hub.domain.errors import Unavailable
 from hub.settings import Settings, sqlite_path
+from hub.storage.pooler import behind_transaction_pooler
 
 T = TypeVar("T")
 
@@ -51,24 +52,34 @@ class Store:
         self.timeout = settings.db_timeout_seconds
         # Called with each query's seconds (metrics); a no-op until bound.
         self.observe: Callable[[float], None] = lambda seconds: None
+        # Whether a transaction pooler stands in front (decided at connect).
+        self.pooled = False
+        self.db = self._database(statement_cache=not self.is_sqlite)
+
+    def _database(self, statement_cache: bool) -> Database:
         if self.is_sqlite:
-            self.db = Database(settings.database_url, timeout=30)
-        else:
-            self.db = Database(
-                _asyncpg_url(settings.database_url),
-                min_size=1,
-                max_size=20,
-                timeout=settings.db_timeout_seconds,
-                command_timeout=settings.db_timeout_seconds,
-                # No prepared statement outlives its transaction, so DATABASE_URL
-                # may name PgBouncer in transaction pooling mode (1.18 does not
-                # track prepared statements) with nothing else to set.
-                statement_cache_size=0,
-            )
+            return Database(self.settings.database_url, timeout=30)
+        return Database(
+            _asyncpg_url(self.settings.database_url),
+            min_size=1,
+            max_size=20,
+            timeout=self.settings.db_timeout_seconds,
+            command_timeout=self.settings.db_timeout_seconds,
+            # asyncpg keeps each prepared statement for the connection's life;
+            # behind a transaction pooler that breaks (hub.storage.pooler).
+            statement_cache_size=100 if statement_cache else 0,
+        )
 
     async def connect(self) -> None:
         if self.is_sqlite:
             sqlite_path(self.settings.database_url).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            url = _asyncpg_url(self.settings.database_url)
+            self.pooled = await self.guard(behind_transaction_pooler(url))
+            if self.pooled:
+                # No prepared statement may outlive its transaction: PgBouncer in
+                # transaction mode works with nothing else set (1.18 tracks none).
+                self.db = self._database(statement_cache=False)
         await self.guard(self.db.connect())
         if self.is_sqlite:
             await self.db.execute("PRAGMA journal_mode=WAL")
