@@ -18,10 +18,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hub.web import health, openapi, rest_auth, rest_booking
+from hub.web import health, openapi, rest_auth, rest_booking, rest_feeds, rest_webhooks
 from hub.wire import asyncapi
 
-ENDPOINTS = [*health.ENDPOINTS, *rest_auth.ENDPOINTS, *rest_booking.ENDPOINTS]
+ENDPOINTS = [
+    *health.ENDPOINTS,
+    *rest_auth.ENDPOINTS,
+    *rest_booking.ENDPOINTS,
+    *rest_feeds.ENDPOINTS,
+    *rest_webhooks.ENDPOINTS,
+]
 ASSETS = "/docs/assets"
 
 SWAGGER_PAGE = f"""<!doctype html>
