@@ -1,5 +1,8 @@
 """A real HTTP receiver for webhook tests: records every request, answers as told.
 
+Also :func:`in_process_admin`, which both webhook and feed tests use to make
+an admin on a private in-process hub without a ``hub create-admin`` process.
+
 A small HTTP/1.1 server on asyncio streams, in the test's own event loop, on a
 port the kernel picks (or a given one, to come back on after :meth:`stop`).
 It records each request (headers, body, arrival time, what it answered) and
@@ -18,6 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
+
+from tests.conftest import Account, sign_in, sign_up
+from tests.inproc import InProcessHub
 
 REASONS = {200: "OK", 204: "No Content", 302: "Found", 500: "Internal Server Error"}
 
@@ -60,9 +68,11 @@ class Receiver:
     stall_seconds: float = 0.0
     redirect_to: str | None = None
     fail_first: dict[int, int] = field(default_factory=dict)  # seq -> failures still to give
+    fail_new_messages: bool = False  # answer 500 to the first attempt of every webhook-id
     requests: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _seen: set[str] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -98,6 +108,9 @@ class Receiver:
     def _answer(self, request: Received) -> tuple[int, str]:
         if self.redirect_to is not None:
             return 302, f"location: {self.redirect_to}\r\n"
+        if self.fail_new_messages and request.message_id not in self._seen:
+            self._seen.add(request.message_id)
+            return 500, ""
         with contextlib.suppress(ValueError, KeyError, TypeError):
             left = self.fail_first.get(request.seq, 0)
             if left > 0:
@@ -133,3 +146,10 @@ class Receiver:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+
+async def in_process_admin(server: InProcessHub, api: httpx.AsyncClient) -> Account:
+    """A new admin on a private in-process hub, promoted through its own services."""
+    account = await sign_up(api, "admin")
+    await server.runtime.accounts.create_admin(account.email, None, "Admin")
+    return await sign_in(api, account)

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import httpx
 import icalendar
 
-from tests.conftest import Account, make_calendar, make_staff, sign_in, sign_up
+from tests.conftest import Account, make_calendar, make_staff, sign_up
 from tests.inproc import InProcessHub
+from tests.receiver import in_process_admin
 from tests.servers import HubServer
 from tests.wsclient import HubClient, session
 
@@ -127,13 +128,6 @@ async def new_feed(api: httpx.AsyncClient, account: Account, **body: Any) -> dic
     feed: dict[str, Any] = reply.json()
     assert set(feed) == {"id", "url", "calendar_id", "created_at"}
     return feed
-
-
-async def in_process_admin(server: InProcessHub, api: httpx.AsyncClient) -> Account:
-    """A new admin on a private in-process hub, promoted through its own services."""
-    account = await sign_up(api, "admin")
-    await server.runtime.accounts.create_admin(account.email, None, "Admin")
-    return await sign_in(api, account)
 
 
 async def fetch(url: str, **headers: str) -> httpx.Response:

@@ -133,8 +133,10 @@ class DeliveryWorker:
                 await self.tick()
             except Exception as exc:
                 _failures.event(logging.WARNING, error=f"{type(exc).__name__}: {exc}"[:300])
+            # Sleep a poll, or less when a retry falls due sooner.
+            pause = min(POLL_SECONDS, max(0.0, self._dispatch_at - time.monotonic()))
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(POLL_SECONDS):
+                async with asyncio.timeout(pause):
                     await self._wake.wait()
             self._wake.clear()
 
