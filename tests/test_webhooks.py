@@ -382,6 +382,26 @@ async def test_webhooks_belong_to_their_admin(
     assert (await api.get(base + "/deliveries", headers=admin.auth)).status_code == 404
 
 
+async def test_deliveries_pause_while_the_owner_is_no_admin(
+    delivering: Delivering, writer: HubClient, receiver: Receiver
+) -> None:
+    """Demoting a webhook's owner stops its deliveries; promoting them again resumes, in order."""
+    api, admin = delivering.api, delivering.admin
+    owner = await in_process_admin(delivering.server, api)
+    calendar = await make_calendar(writer)
+    await add_webhook(api, owner, receiver.url, calendar_id=calendar["id"])
+    await book(writer, calendar, 0)
+    await receiver.wait_until(lambda: len(receiver.requests) == 1, timeout=5)
+    change = f"/api/v1/users/{owner.id}"
+    assert (await api.patch(change, json={"role": "staff"}, headers=admin.auth)).status_code == 200
+    await asyncio.sleep(1.5)  # the workers see the account as it is now within a second
+    await book(writer, calendar, 1)
+    await asyncio.sleep(1.0)
+    assert len(receiver.requests) == 1
+    assert (await api.patch(change, json={"role": "admin"}, headers=admin.auth)).status_code == 200
+    await receiver.wait_until(lambda: [r.seq for r in receiver.successes()] == [1, 2], timeout=5)
+
+
 REFUSED_URLS = [
     "http://127.0.0.1:9/hook",
     "http://localhost:8080/",  # a name resolving to 127.0.0.1

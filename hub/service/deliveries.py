@@ -59,6 +59,7 @@ from hub.storage.webhooks import Stream, Webhook, Webhooks
 
 POLL_SECONDS = 0.2
 REFRESH_SECONDS = 1.0
+MIN_PAUSE_SECONDS = 0.01
 PRUNE_SECONDS = 3600.0
 READ_BATCH = 100
 RUN_LIMIT = 500  # events one claim delivers before it lets other processes have a turn
@@ -131,14 +132,19 @@ class DeliveryWorker:
         while True:
             try:
                 await self.tick()
-            except Exception as exc:
+            except Exception as exc:  # e.g. a database outage: try again a little later
                 _failures.event(logging.WARNING, error=f"{type(exc).__name__}: {exc}"[:300])
-            # Sleep a poll, or less when a retry falls due sooner.
-            pause = min(POLL_SECONDS, max(0.0, self._dispatch_at - time.monotonic()))
+                await asyncio.sleep(REFRESH_SECONDS)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(pause):
+                async with asyncio.timeout(self._pause()):
                     await self._wake.wait()
             self._wake.clear()
+
+    def _pause(self) -> float:
+        """Until the next poll, or a retry falling due sooner; with no webhook, the next refresh."""
+        clock = time.monotonic()
+        until = min(self._dispatch_at, clock + POLL_SECONDS) if self.live else self._refresh_at
+        return max(MIN_PAUSE_SECONDS, until - clock)
 
     async def tick(self) -> None:
         clock = time.monotonic()
