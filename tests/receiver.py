@@ -38,7 +38,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
-    at: float
+    at: float  # time.monotonic() on arrival
+    wall: float  # time.time() on arrival (to compare with the hub's timestamps)
     status: int = 0
 
     @property
@@ -131,7 +132,7 @@ class Receiver:
                     if name:
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                request = Received(method, path, headers, body, time.monotonic())
+                request = Received(method, path, headers, body, time.monotonic(), time.time())
                 request.status, extra = self._answer(request)
                 self.requests.append(request)
                 if self.stall_seconds:

@@ -35,12 +35,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import random
 import time
 import uuid
-from collections import deque
 from datetime import datetime, timedelta
 
 from hub import logs
@@ -48,9 +45,9 @@ from hub.domain.errors import Unauthorized
 from hub.domain.model import calendar_channel
 from hub.domain.times import now
 from hub.realtime import channel_log
-from hub.realtime.channel_log import ChannelEvent
 from hub.service.access import Identity, current
-from hub.service.sender import Outcome, Sender
+from hub.service.delivery_run import StreamRun
+from hub.service.sender import Sender
 from hub.settings import Settings
 from hub.storage.calendars import Calendars
 from hub.storage.store import Store
@@ -61,13 +58,9 @@ POLL_SECONDS = 0.2
 REFRESH_SECONDS = 1.0
 MIN_PAUSE_SECONDS = 0.01
 PRUNE_SECONDS = 3600.0
-READ_BATCH = 100
-RUN_LIMIT = 500  # events one claim delivers before it lets other processes have a turn
 LEASE_MARGIN = timedelta(seconds=10)  # beyond the attempt's timeout: clock skew, the commit
 CLOCK_SKEW = timedelta(seconds=5)
-MAX_BACKOFF_SECONDS = 3600.0
 HEADS_PAGE = 500
-_MAX_SEQ = 2**62
 _failures = logs.Limited("webhook_worker_failed")
 
 
@@ -76,10 +69,6 @@ def covers(hook: Webhook, channel: str) -> bool:
     if hook.calendar_id is not None:
         return channel == calendar_channel(hook.calendar_id)
     return channel.startswith("calendar:")
-
-
-def wants(hook: Webhook, event: ChannelEvent) -> bool:
-    return hook.events is None or event.event in hook.events
 
 
 class DeliveryWorker:
@@ -97,6 +86,9 @@ class DeliveryWorker:
         self.per_webhook = max(1, settings.webhook_concurrency // 4)
         self.live: dict[str, Webhook] = {}
         self.running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        # Caught-up runs waiting for their channel to move: (position, signal) by cursor.
+        self.lingering: dict[tuple[str, str], tuple[int, asyncio.Event]] = {}
+        self.starved: set[str] = set()
         self.attempts = 0  # made by this process (tests, benchmarks)
         self._since: datetime | None = None
         self._refresh_at = 0.0
@@ -151,15 +143,15 @@ class DeliveryWorker:
         if clock >= self._refresh_at:
             await self._refresh()
             self._refresh_at = clock + REFRESH_SECONDS
+        if clock >= self._prune_at:
+            self._prune_at = clock + PRUNE_SECONDS
+            await self._prune()
         if not self.live:
             self._since = None
             return
         await self._discover()
         if time.monotonic() >= self._dispatch_at:
             await self._dispatch()
-        if clock >= self._prune_at:
-            self._prune_at = clock + PRUNE_SECONDS
-            await self._prune()
 
     # Which webhooks are live
 
@@ -203,6 +195,9 @@ class DeliveryWorker:
         started = now()
         since = (self._since or started) - self.lookback
         heads = await channel_log.recent_heads(self.store, since)
+        for (_, channel), (position, moved) in self.lingering.items():
+            if heads.get(channel, 0) > position:
+                moved.set()
         await self._schedule(heads, list(self.live.values()))
         self._since = started
 
@@ -239,35 +234,37 @@ class DeliveryWorker:
     async def _dispatch(self) -> None:
         clock = time.monotonic()
         self._dispatch_at = clock + REFRESH_SECONDS
-        free = self.settings.webhook_concurrency - len(self.running)
-        if free <= 0:
-            return
         at = now()
         due = await self.hooks.next_due(list(self.live), at)
-        for webhook_id, when in sorted(due.items(), key=lambda item: item[1]):
+        free = self.settings.webhook_concurrency - len(self.running)
+        self.starved = set()
+        for webhook_id, (when, count) in sorted(due.items(), key=lambda item: item[1][0]):
             if when > at:
                 wait = (when - at).total_seconds()
                 self._dispatch_at = min(self._dispatch_at, clock + wait)
                 continue
-            hook = self.live[webhook_id]
             busy = sum(1 for w, _ in self.running if w == webhook_id)
-            count = min(free, self.per_webhook - busy)
-            if count <= 0:
-                continue
-            async with self.store.write():
-                claimed = await self.hooks.claim(webhook_id, count, at, self.owner, at + self.lease)
-            for stream in claimed:
-                key = (stream.webhook_id, stream.channel)
-                if key not in self.running:  # else a lease of ours ran out under a slow run
-                    self.running[key] = asyncio.create_task(self._run_stream(hook, stream))
-                    free -= 1
-            if free <= 0:
-                return
+            take = min(count, free, self.per_webhook - busy)
+            claimed = await self._claim(webhook_id, take, at) if take > 0 else 0
+            free -= claimed
+            if claimed < count:
+                self.starved.add(webhook_id)
 
-    async def _run_stream(self, hook: Webhook, stream: Stream) -> None:
+    async def _claim(self, webhook_id: str, count: int, at: datetime) -> int:
+        """Lease up to ``count`` due cursors of a webhook and start a run on each."""
+        hook, until = self.live[webhook_id], at + self.lease
+        async with self.store.write():
+            claimed = await self.hooks.claim(webhook_id, count, at, self.owner, until)
+        for stream in claimed:
+            key = (stream.webhook_id, stream.channel)
+            if key not in self.running:  # else a lease of ours ran out under a slow run
+                self.running[key] = asyncio.create_task(self._run_stream(hook, stream, until))
+        return len(claimed)
+
+    async def _run_stream(self, hook: Webhook, stream: Stream, lease_until: datetime) -> None:
         key = (stream.webhook_id, stream.channel)
         try:
-            await self._deliver(hook, stream)
+            await StreamRun(self, hook, stream, lease_until).run()
         except Exception as exc:  # the lease runs out; the events are attempted again
             _failures.event(
                 logging.WARNING, webhook_id=hook.id, error=f"{type(exc).__name__}: {exc}"[:300]
@@ -277,88 +274,17 @@ class DeliveryWorker:
             self._dispatch_at = 0.0
             self._wake.set()
 
-    # Deliver
+    # What runs ask of the worker
 
-    async def _deliver(self, hook: Webhook, stream: Stream) -> None:
-        """Attempt the stream's events in order while they succeed, holding its lease."""
-        reader = _Reader(self.store, hook, stream)
-        state = stream
-        for _ in range(RUN_LIMIT):
-            event = await reader.next()
-            if event is None:
-                idle = dataclasses.replace(state, seq=reader.position, next_attempt_at=None)
-                await self._give_back(idle)
-                return
-            if hook.id not in self.live:  # disabled, deleted, or its owner no admin now
-                await self._give_back(dataclasses.replace(state, seq=reader.position))
-                return
-            outcome = await self.sender.attempt(hook, event)
-            self.attempts += 1
-            at = now()
-            if not outcome.ok:
-                await self._failed(dataclasses.replace(state, seq=reader.position), event, outcome)
-                return
-            reader.consume(event)
-            state = dataclasses.replace(
-                state, seq=event.seq, attempts=0, failing_since=None, next_attempt_at=at
-            )
-            if not await self._succeeded(state, event, outcome, at):
-                return
-        await self._give_back(dataclasses.replace(state, next_attempt_at=now()))
+    def is_live(self, webhook_id: str) -> bool:
+        return webhook_id in self.live
 
-    async def _succeeded(
-        self, state: Stream, event: ChannelEvent, outcome: Outcome, at: datetime
-    ) -> bool:
-        """Move the cursor past ``event``; True to go on (lease kept and renewed)."""
-        async with self.store.write():
-            going_on = await self.hooks.is_enabled(state.webhook_id)
-            lease = at + self.lease if going_on else None
-            if not await self.hooks.advance(state, self.owner, lease):
-                return False  # the lease was lost, or the webhook deleted
-            await self.hooks.record(
-                state, event.seq, event.event, "success", outcome.status_code, None, at
-            )
-        return going_on
+    def is_starved(self, webhook_id: str) -> bool:
+        """Cursors of this webhook were due at the last dispatch and got no slot."""
+        return webhook_id in self.starved
 
-    async def _failed(self, state: Stream, event: ChannelEvent, outcome: Outcome) -> None:
-        at = now()
-        failing_since = state.failing_since or at
-        attempts = state.attempts + 1
-        expired = at - failing_since >= self.window
-        last_chance = failing_since + self.window
-        retry_at = None if expired else min(at + self._backoff(attempts), last_chance)
-        state = dataclasses.replace(
-            state, attempts=attempts, failing_since=failing_since, next_attempt_at=retry_at
-        )
-        async with self.store.write():
-            if not await self.hooks.advance(state, self.owner, None):
-                return
-            status = "failed" if expired else "pending"
-            await self.hooks.record(
-                state, event.seq, event.event, status, outcome.status_code, outcome.error, at
-            )
-            if expired:
-                await self.hooks.set_enabled(state.webhook_id, False)
-        if expired:
-            self.live.pop(state.webhook_id, None)
-            logs.event(
-                "webhook_disabled",
-                logging.WARNING,
-                webhook_id=state.webhook_id,
-                channel=state.channel,
-                seq=event.seq,
-                failing_since=failing_since.isoformat(),
-            )
-
-    async def _give_back(self, state: Stream) -> None:
-        async with self.store.write():
-            await self.hooks.advance(state, self.owner, None)
-
-    def _backoff(self, attempts: int) -> timedelta:
-        """Exponential from the base, capped at an hour, ±20 % jitter."""
-        base = self.settings.webhook_retry_base_seconds
-        seconds = min(MAX_BACKOFF_SECONDS, base * 2 ** min(attempts - 1, 30))
-        return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+    def disabled(self, webhook_id: str) -> None:
+        self.live.pop(webhook_id, None)
 
     async def _prune(self) -> None:
         cutoff = now() - timedelta(days=self.settings.log_retention_days)
@@ -366,41 +292,3 @@ class DeliveryWorker:
             count = await self.hooks.prune(cutoff)
         if count:
             logs.event("pruned", webhook_deliveries=count)
-
-
-class _Reader:
-    """The events after a cursor, in seq order, skipping those the webhook does not want."""
-
-    def __init__(self, store: Store, hook: Webhook, stream: Stream) -> None:
-        self.store = store
-        self.hook = hook
-        self.channel = stream.channel
-        self.position = stream.seq  # the last event done with (delivered or passed over)
-        self._buffer: deque[ChannelEvent] = deque()
-
-    async def next(self) -> ChannelEvent | None:
-        """The next wanted event, or None when the log has none yet."""
-        while True:
-            while self._buffer:
-                event = self._buffer[0]
-                if wants(self.hook, event):
-                    return event
-                self.consume(event)
-            batch = await channel_log.read(
-                self.store, self.channel, self.position, _MAX_SEQ, limit=READ_BATCH
-            )
-            if not batch:
-                return None
-            if batch[0].seq > self.position + 1:  # pruned while the webhook was disabled
-                logs.event(
-                    "webhook_gap",
-                    logging.WARNING,
-                    webhook_id=self.hook.id,
-                    channel=self.channel,
-                    missing=f"{self.position + 1}..{batch[0].seq - 1}",
-                )
-            self._buffer.extend(batch)
-
-    def consume(self, event: ChannelEvent) -> None:
-        self._buffer.popleft()
-        self.position = event.seq

@@ -68,6 +68,21 @@ async def resolve(url: str, allow_private: bool, resolve_seconds: float) -> Targ
     parsed = parse(url)
     host = parsed.raw_host.decode("ascii")  # IDNA-encoded; IPv6 without brackets
     port = parsed.port or DEFAULT_PORTS[parsed.scheme]
+    addresses = await _addresses(host, port, resolve_seconds)
+    if not allow_private:
+        for address in addresses:
+            kind = refused_kind(address)
+            if kind is not None:
+                raise Refused(f"{host} resolves to {address}, a {kind} address")
+    return Target(str(parsed), host, port, addresses)
+
+
+async def _addresses(host: str, port: int, resolve_seconds: float) -> tuple[str, ...]:
+    """The addresses a host stands for: itself when it is one, else what DNS says now."""
+    try:
+        return (str(ipaddress.ip_address(host)),)
+    except ValueError:
+        pass
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(resolve_seconds):
@@ -77,12 +92,7 @@ async def resolve(url: str, allow_private: bool, resolve_seconds: float) -> Targ
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
     if not addresses:
         raise Refused(f"{host} does not resolve")
-    if not allow_private:
-        for address in addresses:
-            kind = refused_kind(address)
-            if kind is not None:
-                raise Refused(f"{host} resolves to {address}, a {kind} address")
-    return Target(str(parsed), host, port, addresses)
+    return addresses
 
 
 def refused_kind(address: str) -> str | None:

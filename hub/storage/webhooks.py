@@ -28,6 +28,17 @@ _ADD_STREAM = statement(
     " ON CONFLICT (webhook_id, channel) DO NOTHING",
     next_attempt_at=Timestamp,
 )
+# Once per event delivered: cheap-to-compile SQL (``databases`` compiles every query anew).
+_ADVANCE = statement(
+    "UPDATE webhook_streams SET seq = :seq, next_attempt_at = :next_attempt_at,"
+    " attempts = :attempts, failing_since = :failing_since, lease_owner = :new_owner,"
+    " lease_until = :lease_until"
+    " WHERE webhook_id = :webhook_id AND channel = :channel AND lease_owner = :owner"
+    " RETURNING seq",
+    next_attempt_at=Timestamp,
+    failing_since=Timestamp,
+    lease_until=Timestamp,
+)
 # One row per event attempted; each attempt counts itself in.
 _RECORD = statement(
     "INSERT INTO webhook_deliveries (webhook_id, channel, seq, event, status, attempts,"
@@ -185,12 +196,6 @@ class Webhooks:
             webhooks.update().where(webhooks.c.id == webhook_id).values(enabled=enabled)
         )
 
-    async def is_enabled(self, webhook_id: str) -> bool:
-        found = await self.store.fetch_val(
-            sa.select(webhooks.c.enabled).where(webhooks.c.id == webhook_id)
-        )
-        return bool(found)
-
     async def delete(self, webhook_id: str) -> None:
         """The webhook, its cursors and its delivery log (an attempt in flight loses its lease)."""
         for table in (webhook_deliveries, webhook_streams):
@@ -233,15 +238,30 @@ class Webhooks:
             .values(next_attempt_at=at)
         )
 
-    async def next_due(self, webhook_ids: list[str], at: datetime) -> dict[str, datetime]:
-        """For each of these webhooks with unleased work, when its earliest stream is due."""
+    async def next_due(
+        self, webhook_ids: list[str], at: datetime
+    ) -> dict[str, tuple[datetime, int]]:
+        """For these webhooks' unleased cursors with work: the earliest due time, and how
+        many are due at ``at``."""
         s = webhook_streams.c
+        # Literal 1 and 0, not binds: asyncpg would take an untyped bind for text.
+        is_due = sa.case(
+            (s.next_attempt_at <= at, sa.literal_column("1")), else_=sa.literal_column("0")
+        )
+        due_now = sa.func.sum(is_due)
         query = (
-            sa.select(s.webhook_id, sa.func.min(s.next_attempt_at).label("due"))
+            sa.select(
+                s.webhook_id,
+                sa.func.min(s.next_attempt_at).label("first"),
+                due_now.label("due"),
+            )
             .where(s.webhook_id.in_(webhook_ids), s.next_attempt_at.is_not(None), _lease_free(at))
             .group_by(s.webhook_id)
         )
-        return {r["webhook_id"]: utc(r["due"]) for r in await self.store.fetch_all(query)}
+        return {
+            r["webhook_id"]: (utc(r["first"]), int(r["due"] or 0))
+            for r in await self.store.fetch_all(query)
+        }
 
     async def claim(
         self, webhook_id: str, limit: int, at: datetime, owner: str, until: datetime
@@ -275,23 +295,18 @@ class Webhooks:
 
         ``lease_until`` None gives the lease up; a time keeps it until then.
         """
-        s = webhook_streams.c
-        found = await self.store.fetch_one(
-            webhook_streams.update()
-            .where(
-                s.webhook_id == stream.webhook_id,
-                s.channel == stream.channel,
-                s.lease_owner == owner,
-            )
-            .values(
+        found = await self.store.fetch_val(
+            _ADVANCE.bindparams(
+                webhook_id=stream.webhook_id,
+                channel=stream.channel,
+                owner=owner,
                 seq=stream.seq,
                 next_attempt_at=stream.next_attempt_at,
                 attempts=stream.attempts,
                 failing_since=stream.failing_since,
-                lease_owner=owner if lease_until is not None else None,
+                new_owner=owner if lease_until is not None else None,
                 lease_until=lease_until,
             )
-            .returning(s.seq)
         )
         return found is not None
 
