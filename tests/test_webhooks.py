@@ -147,6 +147,21 @@ async def eventually(check: Any, timeout: float = 15) -> None:
         await asyncio.sleep(0.05)
 
 
+async def settled_log(
+    api: httpx.AsyncClient, admin: Account, hook: dict[str, Any], count: int
+) -> list[Any]:
+    """The delivery log once it holds ``count`` deliveries, none pending (successes are
+    written a few at a time, within a quarter second)."""
+    found: list[Any] = []
+
+    async def settled() -> bool:
+        found[:] = await log_of(api, admin, hook)
+        return len(found) == count and all(d["status"] != "pending" for d in found)
+
+    await eventually(settled, timeout=5)
+    return found
+
+
 async def test_a_booking_arrives_signed_within_a_second(
     delivering: Delivering, writer: HubClient, receiver: Receiver
 ) -> None:
@@ -176,7 +191,7 @@ async def test_a_booking_arrives_signed_within_a_second(
     assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 5
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(hook["secret"]).verify(request.body + b" ", request.headers)
-    log = await log_of(api, admin, hook)
+    log = await settled_log(api, admin, hook, 1)
     assert [(d["seq"], d["status"], d["attempts"], d["last_status_code"]) for d in log] == [
         (1, "success", 1, 200)
     ]
@@ -260,7 +275,7 @@ async def test_order_holds_under_retries(
     assert len({r.message_id for r in second}) == 1
     gaps = [b.at - a.at for a, b in itertools.pairwise(second)]
     assert gaps[0] >= 0.15 and gaps[2] > gaps[0]
-    log = {d["seq"]: d for d in await log_of(api, admin, hook)}
+    log = {d["seq"]: d for d in await settled_log(api, admin, hook, 4)}
     assert {seq: (d["status"], d["attempts"]) for seq, d in log.items()} == {
         1: ("success", 1),
         2: ("success", 4),
@@ -322,7 +337,7 @@ async def test_the_retry_window_disables_the_webhook_and_retry_now_resumes(
     retried = await api.post(f"/api/v1/webhooks/{hook['id']}/retry", headers=admin.auth)
     assert retried.status_code == 200 and retried.json()["enabled"] is True
     await receiver.wait_until(lambda: [r.seq for r in receiver.successes()] == [1, 2])
-    log = {d["seq"]: d for d in await log_of(api, admin, hook)}
+    log = {d["seq"]: d for d in await settled_log(api, admin, hook, 2)}
     assert log[1]["status"] == "success" and log[1]["attempts"] == count + 1
     assert log[2]["status"] == "success"
 
@@ -550,7 +565,7 @@ async def test_two_processes_attempt_each_delivery_once() -> None:
                 assert set(per_message.values()) == {2}  # the failed first attempt, then one
                 logged = {}
                 for hook in hooks:
-                    for delivery in await log_of(api, admin, hook):
+                    for delivery in await settled_log(api, admin, hook, 20):
                         logged[delivery["message_id"]] = delivery["attempts"]
                         assert delivery["status"] == "success"
                 assert logged == dict(per_message)

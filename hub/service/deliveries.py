@@ -16,13 +16,9 @@ Every process runs one. Its loop, every :data:`POLL_SECONDS`:
   PostgreSQL), at most ``HUB_WEBHOOK_CONCURRENCY`` in flight per process and
   a quarter of that per webhook, so one slow or dead receiver never holds the
   slots the others need.
-- **Deliver.** One task per claimed cursor: it reads the events after the
-  cursor, passes over those the webhook does not want, POSTs the next
-  (:mod:`hub.service.sender`) and, only after a 2xx, moves the cursor and goes
-  on to the next. A failure schedules a retry (exponential backoff from
-  ``HUB_WEBHOOK_RETRY_BASE_SECONDS``, with jitter); once the event's first
-  failure is ``HUB_WEBHOOK_RETRY_HOURS`` old, it is marked failed and the
-  webhook disabled.
+- **Deliver.** One :class:`~hub.service.delivery_run.StreamRun` per claimed
+  cursor: in seq order, the cursor moved only after a 2xx, failures retried
+  with backoff until the retry window disables the webhook.
 
 At least once: the cursor moves in the database only after a 2xx. A process
 that dies mid-attempt leaves its lease to run out (the attempt's timeout plus

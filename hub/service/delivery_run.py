@@ -3,8 +3,10 @@
 A :class:`StreamRun` holds the lease on one webhook's cursor on one channel
 (claimed by :class:`~hub.service.deliveries.DeliveryWorker`). It reads the
 events after the cursor, passes over those the webhook does not want, POSTs
-the next and, only after a 2xx, moves the cursor (renewing the lease) and goes
-on. Caught up, it waits up to :data:`LINGER_SECONDS` for the worker's next
+the next and, only after a 2xx, goes on to the next. Successes are written
+(the cursor, renewing the lease, and the delivery log) a few at a time, at
+most :data:`WRITE_SECONDS` after the first of them: a crash before that
+delivers them again, with the same ``webhook-id`` (at least once). Caught up, it waits up to :data:`LINGER_SECONDS` for the worker's next
 poll to report more on its channel, so a busy channel is not handed back to
 the database and claimed again for every event; it does not wait, and hands
 the cursor back after :data:`RUN_SECONDS`, while other cursors of its webhook
@@ -20,6 +22,7 @@ disabled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import random
@@ -43,8 +46,8 @@ READ_BATCH = 100
 RUN_LIMIT = 1000  # events one claim delivers before it goes back to the queue
 RUN_SECONDS = 1.0  # how long a run may hold a slot that another cursor is waiting for
 LINGER_SECONDS = 1.0
-WRITE_EVERY = 20  # successes written in one transaction at most, when more are at hand
-WRITE_SECONDS = 0.1  # and at least this often
+WRITE_EVERY = 20  # successes written in one transaction at most
+WRITE_SECONDS = 0.25  # the longest a success waits to be written
 MAX_BACKOFF_SECONDS = 3600.0
 _MAX_SEQ = 2**62
 
@@ -64,8 +67,9 @@ class StreamRun:
         self.lease_until = lease_until
         self.reader = _Reader(worker.store, hook, stream)
         self.key = (stream.webhook_id, stream.channel)
-        self.unwritten: list[tuple[ChannelEvent, Outcome, datetime]] = []  # successes
-        self.written_at = time.monotonic()
+        # Successes not written yet, and since when the oldest has waited.
+        self.unwritten: list[tuple[ChannelEvent, Outcome, datetime]] = []
+        self.unwritten_since = 0.0
 
     async def run(self) -> None:
         """Deliver while events succeed; end with the cursor handed back (or failed)."""
@@ -97,31 +101,39 @@ class StreamRun:
             return False
         if self.lease_until - now() < timedelta(seconds=LINGER_SECONDS) + self.worker.lease / 2:
             return False
-        if self.unwritten and not await self._write(now(), keep_lease=True):
-            return False
         moved = asyncio.Event()
         self.worker.lingering[self.key] = (self.reader.position, moved)
+        deadline = time.monotonic() + LINGER_SECONDS
         try:
-            async with asyncio.timeout(LINGER_SECONDS):
-                await moved.wait()
-        except TimeoutError:
-            return False
+            while True:
+                wait = deadline - time.monotonic()
+                if self.unwritten:  # written while waiting, when their time comes
+                    wait = min(wait, self.unwritten_since + WRITE_SECONDS - time.monotonic())
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(wait, 0.0)):
+                        await moved.wait()
+                        return True
+                if self.unwritten:
+                    if not await self._write(now(), keep_lease=True):
+                        return False
+                elif time.monotonic() >= deadline:
+                    return False
         finally:
             self.worker.lingering.pop(self.key, None)
-        return True
 
     async def _succeeded(self, event: ChannelEvent, outcome: Outcome) -> bool:
         """Count ``event`` delivered; True to go on (False: the lease was lost)."""
         at = now()
         self.reader.consume(event)
         self.state = dataclasses.replace(self.state, attempts=0, failing_since=None)
+        if not self.unwritten:
+            self.unwritten_since = time.monotonic()
         self.unwritten.append((event, outcome, at))
-        # With more events at hand, write every few (each commit is a disk flush);
-        # a crash before the write delivers them again (at least once).
+        # Written a few at a time (each commit is a disk flush, shared with bookings);
+        # a crash before the write delivers them again, with the same webhook-id.
         if (
-            self.reader.has_more
-            and len(self.unwritten) < WRITE_EVERY
-            and time.monotonic() - self.written_at < WRITE_SECONDS
+            len(self.unwritten) < WRITE_EVERY
+            and time.monotonic() - self.unwritten_since < WRITE_SECONDS
         ):
             return True
         return await self._write(at, keep_lease=True)
@@ -164,7 +176,6 @@ class StreamRun:
                 if status == "failed":
                     await self.hooks.set_enabled(self.state.webhook_id, False)
         self.unwritten = []
-        self.written_at = time.monotonic()
         return True
 
     async def _failed(self, event: ChannelEvent, outcome: Outcome) -> None:
@@ -227,11 +238,6 @@ class _Reader:
                     missing=f"{self.position + 1}..{batch[0].seq - 1}",
                 )
             self._buffer.extend(batch)
-
-    @property
-    def has_more(self) -> bool:
-        """Events already read wait behind the current one."""
-        return len(self._buffer) > 0
 
     def consume(self, event: ChannelEvent) -> None:
         self._buffer.popleft()
