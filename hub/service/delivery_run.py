@@ -6,11 +6,13 @@ events after the cursor, passes over those the webhook does not want, POSTs
 the next and, only after a 2xx, goes on to the next. Successes are written
 (the cursor, renewing the lease, and the delivery log) a few at a time, at
 most :data:`WRITE_SECONDS` after the first of them: a crash before that
-delivers them again, with the same ``webhook-id`` (at least once). Caught up, it waits up to :data:`LINGER_SECONDS` for the worker's next
+delivers them again, with the same ``webhook-id`` (at least once).
+
+Caught up, a run waits up to :data:`LINGER_SECONDS` for the worker's next
 poll to report more on its channel, so a busy channel is not handed back to
-the database and claimed again for every event; it does not wait, and hands
-the cursor back after :data:`RUN_SECONDS`, while other cursors of its webhook
-wait for a slot.
+the database and claimed again for every event. It does not wait, and hands
+the cursor back after :data:`RUN_SECONDS`, while other cursors of its
+webhook wait for a slot.
 
 A failure hands the cursor back with a retry time: exponential backoff from
 ``HUB_WEBHOOK_RETRY_BASE_SECONDS`` with ±20 % jitter, capped at an hour and at
