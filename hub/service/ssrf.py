@@ -17,14 +17,19 @@ one address and be reached at another.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2000
+# Threads of its own: a slow name server must not hold up other webhooks' lookups, nor
+# the default executor's other work (password hashing). Threads start as needed.
+_RESOLVER = ThreadPoolExecutor(max_workers=32, thread_name_prefix="webhook-dns")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -86,7 +91,10 @@ async def _addresses(host: str, port: int, resolve_seconds: float) -> tuple[str,
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(resolve_seconds):
-            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found = await loop.run_in_executor(
+                _RESOLVER,
+                functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM),
+            )
     except (OSError, UnicodeError, TimeoutError):
         raise Refused(f"{host} does not resolve") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
