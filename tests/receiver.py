@@ -73,6 +73,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _serving: set[asyncio.Task[Any]] = field(default_factory=set)
     _seen: set[str] = field(default_factory=set)
 
     @property
@@ -93,6 +94,9 @@ class Receiver:
                 writer.transport.abort()
             await self._server.wait_closed()
             self._server = None
+            # Let each connection's handler see its connection go, so none is left pending.
+            if self._serving:
+                await asyncio.wait(list(self._serving), timeout=5)
 
     def successes(self) -> list[Received]:
         return [r for r in self.requests if r.ok]
@@ -121,6 +125,9 @@ class Receiver:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._serving.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -146,6 +153,8 @@ class Receiver:
             pass
         finally:
             self._writers.discard(writer)
+            if task is not None:
+                self._serving.discard(task)
             writer.close()
 
 
