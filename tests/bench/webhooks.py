@@ -111,9 +111,17 @@ def check_deliveries(receiver: Receiver, secrets: dict[str, str], expected: int)
 async def main(args: argparse.Namespace) -> None:
     per_client = args.bookings // args.clients
     total = per_client * args.clients
-    header("webhooks", clients=args.clients, bookings=total, webhooks=WEBHOOKS)
+    header(
+        "webhooks",
+        clients=args.clients,
+        bookings=total,
+        webhooks=WEBHOOKS,
+        concurrency=args.concurrency or "default",
+    )
     receiver = await Receiver().start()
     env = {"HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
+    if args.concurrency:
+        env["HUB_WEBHOOK_CONCURRENCY"] = str(args.concurrency)
     try:
         async with running_hub(env) as hub:
             calendars = await hub.calendars(args.clients)
@@ -179,6 +187,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bookings", type=int, default=1000, help="bookings in each phase")
     parser.add_argument("--clients", type=int, default=10, help="sockets, one calendar each")
+    parser.add_argument(
+        "--concurrency", type=int, default=0, help="HUB_WEBHOOK_CONCURRENCY (0: the default)"
+    )
     return parser.parse_args()
 
 
