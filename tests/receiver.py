@@ -74,6 +74,7 @@ class Receiver:
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
     _serving: set[asyncio.Task[Any]] = field(default_factory=set)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _seen: set[str] = field(default_factory=set)
 
     @property
@@ -81,6 +82,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     async def start(self) -> Receiver:
+        self._stopping.clear()
         self._server = await asyncio.start_server(
             self._serve, "127.0.0.1", self.port, reuse_address=True
         )
@@ -89,6 +91,7 @@ class Receiver:
 
     async def stop(self) -> None:
         if self._server is not None:
+            self._stopping.set()  # ends every stall
             self._server.close()
             for writer in list(self._writers):
                 writer.transport.abort()
@@ -143,7 +146,8 @@ class Receiver:
                 request.status, extra = self._answer(request)
                 self.requests.append(request)
                 if self.stall_seconds:
-                    await asyncio.sleep(self.stall_seconds)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.stall_seconds)
                 reason = REASONS.get(request.status, "Status")
                 writer.write(
                     f"HTTP/1.1 {request.status} {reason}\r\ncontent-length: 0\r\n{extra}\r\n".encode()
