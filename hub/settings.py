@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///./hub.db"
 MIN_SECRET_BYTES = 32
@@ -91,6 +92,16 @@ def _database_url(name: str, raw: str) -> str:
     return raw
 
 
+def _public_url(name: str, raw: str) -> str:
+    """An absolute http(s) base URL, kept without a trailing slash."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(
+            f"{name} must be an http:// or https:// URL such as https://hub.example"
+        )
+    return raw.strip().rstrip("/")
+
+
 def env(name: str, default: Any, read: Reader, secret: bool = False) -> Any:
     """Declare a setting: its variable, its default and its reader, in one place."""
     return dataclasses.field(default=default, repr=not secret, metadata={"env": name, "read": read})
@@ -148,6 +159,14 @@ class Settings:
         "HUB_METRICS_ALLOW", ("127.0.0.1/32", "::1/128"), _networks
     )
     metrics_token: str = env("HUB_METRICS_TOKEN", "", _text, secret=True)
+    # Calendar feeds and webhooks.
+    public_url: str | None = env("HUB_PUBLIC_URL", None, _public_url)
+    webhook_allow_private: bool = env("HUB_WEBHOOK_ALLOW_PRIVATE", False, _flag)
+    webhook_retry_base_seconds: float = env("HUB_WEBHOOK_RETRY_BASE_SECONDS", 5.0, _number)
+    webhook_retry_hours: float = env("HUB_WEBHOOK_RETRY_HOURS", 24.0, _number)
+    webhook_timeout_seconds: float = env("HUB_WEBHOOK_TIMEOUT_SECONDS", 10.0, _number)
+    # Delivery attempts in flight at once per process (a quarter of them per webhook).
+    webhook_concurrency: int = env("HUB_WEBHOOK_CONCURRENCY", 32, _whole)
 
     @property
     def is_embedded_db(self) -> bool:

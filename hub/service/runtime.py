@@ -23,8 +23,11 @@ from hub.realtime.node import Node
 from hub.service.accounts import AccountService
 from hub.service.booking import BookingService
 from hub.service.calendars import CalendarService
+from hub.service.deliveries import DeliveryWorker
+from hub.service.feeds import FeedService
 from hub.service.holds import HoldService
 from hub.service.reading import ReadingService
+from hub.service.webhooks import WebhookService
 from hub.settings import Settings
 from hub.storage.appointments import Appointments
 from hub.storage.store import Store
@@ -67,6 +70,9 @@ class Runtime:
         self.booking = BookingService(settings, self.store, self.node)
         self.holds = HoldService(settings, self.store, self.node)
         self.reading = ReadingService(self.store)
+        self.feeds = FeedService(settings, self.store)
+        self.deliveries = DeliveryWorker(settings, self.store)
+        self.webhooks = WebhookService(settings, self.store, self.deliveries)
         self.observer: RuntimeObserver | None = None
         self._loops: list[asyncio.Task[None]] = []
 
@@ -92,8 +98,10 @@ class Runtime:
                 asyncio.create_task(_every(PRUNE_SECONDS, self.prune)),
                 asyncio.create_task(_every(REDIS_PING_SECONDS, self._ping_redis)),
             ]
+            await self.deliveries.start()
 
     async def stop(self) -> None:
+        await self.deliveries.stop()
         for loop in self._loops:
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
