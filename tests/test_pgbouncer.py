@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.storage.pooler import behind_transaction_pooler
 from tests.conftest import (
     REDIS_URL,
     SHARED_SERVER_ENV,
@@ -184,3 +185,11 @@ async def test_bookings_race_and_catch_up_across_servers(bounced: Bounced, admin
     assert len(servers) <= SERVER_POOL_SIZE, "PgBouncer's pool, not one server per client"
     for client in [writer, watcher, late, *(c for _, c in racers)]:
         await client.close()
+
+
+async def test_the_store_knows_a_transaction_pooler_from_a_direct_connection(
+    bounced: Bounced,
+) -> None:
+    """Behind PgBouncer the hub keeps no prepared statement; directly it keeps asyncpg's cache."""
+    assert await behind_transaction_pooler(bounced.env["DATABASE_URL"])
+    assert not await behind_transaction_pooler(bounced.direct_url)
