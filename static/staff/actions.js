@@ -94,6 +94,11 @@ export class Actions {
     return this.write("calendar.unblock", { block_id: item.id }, item);
   }
 
+  /** End someone's live hold (staff may). */
+  releaseHold(hold) {
+    return this.hub.release(hold.id);
+  }
+
   // Administration and look-ups
 
   async saveCalendar(calendarId, fields) {
