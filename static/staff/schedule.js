@@ -11,6 +11,8 @@ import { GridDrag } from "./drag.js";
 import * as F from "./format.js";
 import { GridKeys } from "./gridkeys.js";
 import { holdWhen, holderName } from "./holds.js";
+import { scopeFor } from "./scope.js";
+import { explainSeries, howMany } from "./series.js";
 import { MonthView } from "./month.js";
 import { VIEWS, periodOf, step } from "./period.js";
 import { openIntervals } from "./store.js";
@@ -236,10 +238,17 @@ export class Schedule {
   async move(item, start, end) {
     const tz = this.store.view.tz;
     try {
-      await this.actions.move(item, start, end);
-      this.feedback.say(`Moved: ${item.title} to ${F.day(Z.dayOf(start, tz))}, ${F.timeRange(start, end, tz)}.`);
+      const scope = await scopeFor(item, "move", this.store); // an occurrence of a series: which ones?
+      if (!scope) {
+        this.intents.announce("Move cancelled; the appointment stays where it was.");
+        return;
+      }
+      const answer = await this.actions.move(item, start, end, scope);
+      const place = `${F.day(Z.dayOf(start, tz))}, ${F.timeRange(start, end, tz)}`;
+      if (scope === "one") this.feedback.say(`Moved: ${item.title} to ${place}.`);
+      else this.feedback.say(`Moved ${howMany(answer)} ${item.title}; this one is now ${place}.`);
     } catch (error) {
-      this.feedback.say(`${item.title} was not moved. ${explain(error)}`, { kind: "error", code: error.code });
+      this.feedback.say(`${item.title} was not moved. ${explainSeries(error, tz, "moved")}`, { kind: "error", code: error.code });
     } finally {
       if (this.view === this.grid) this.grid.focusBlock(item.id);
     }
