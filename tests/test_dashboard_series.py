@@ -312,6 +312,8 @@ async def test_the_dialog_shows_the_series_and_edits_or_cancels_by_scope(
         f"to {long_day(WED)}"
     )
     await dialog.get_by_text("Edit title and notes").click()
+    await assert_accessible(page, "appointment dialog of an occurrence")
+    await page.screenshot(path=shot("dashboard-series-dialog.png"))
     await dialog.get_by_label("Title").fill("Physio, second half")
     await dialog.get_by_role("button", name="Save details").click()
     ask = page.get_by_role("dialog", name="Change a recurring appointment")
