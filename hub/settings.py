@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///./hub.db"
 MIN_SECRET_BYTES = 32
@@ -91,6 +92,16 @@ def _database_url(name: str, raw: str) -> str:
     return raw
 
 
+def _public_url(name: str, raw: str) -> str:
+    """An absolute http(s) base URL, kept without a trailing slash."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(
+            f"{name} must be an http:// or https:// URL such as https://hub.example"
+        )
+    return raw.strip().rstrip("/")
+
+
 def env(name: str, default: Any, read: Reader, secret: bool = False) -> Any:
     """Declare a setting: its variable, its default and its reader, in one place."""
     return dataclasses.field(default=default, repr=not secret, metadata={"env": name, "read": read})
@@ -105,6 +116,8 @@ class Settings:
     refresh_token_expire_days: float = env("REFRESH_TOKEN_EXPIRE_DAYS", 7.0, _number)
     allowed_origins: tuple[str, ...] = env("HUB_ALLOWED_ORIGINS", (), _origins)
     redis_prefix: str = env("HUB_REDIS_PREFIX", "hub:", _text)
+    # REDIS_URL names any node of a Redis Cluster: sharded pub/sub (SSUBSCRIBE / SPUBLISH).
+    redis_cluster: bool = env("HUB_REDIS_CLUSTER", False, _flag)
     # WebSocket transport.
     ws_max_bytes: int = env("HUB_WS_MAX_BYTES", 65536, _whole)
     ws_ping_interval: float = env("HUB_WS_PING_INTERVAL", 20.0, _number)
@@ -146,6 +159,14 @@ class Settings:
         "HUB_METRICS_ALLOW", ("127.0.0.1/32", "::1/128"), _networks
     )
     metrics_token: str = env("HUB_METRICS_TOKEN", "", _text, secret=True)
+    # Calendar feeds and webhooks.
+    public_url: str | None = env("HUB_PUBLIC_URL", None, _public_url)
+    webhook_allow_private: bool = env("HUB_WEBHOOK_ALLOW_PRIVATE", False, _flag)
+    webhook_retry_base_seconds: float = env("HUB_WEBHOOK_RETRY_BASE_SECONDS", 5.0, _number)
+    webhook_retry_hours: float = env("HUB_WEBHOOK_RETRY_HOURS", 24.0, _number)
+    webhook_timeout_seconds: float = env("HUB_WEBHOOK_TIMEOUT_SECONDS", 10.0, _number)
+    # Delivery attempts in flight at once per process (a quarter of them per webhook).
+    webhook_concurrency: int = env("HUB_WEBHOOK_CONCURRENCY", 32, _whole)
 
     @property
     def is_embedded_db(self) -> bool:
@@ -176,6 +197,13 @@ class Settings:
         settings = cls(**values)
         if settings.min_duration_minutes > settings.max_duration_minutes:
             raise SettingsError("HUB_MIN_DURATION_MINUTES exceeds HUB_MAX_DURATION_MINUTES")
+        if settings.redis_cluster and not settings.redis_url:
+            raise SettingsError("HUB_REDIS_CLUSTER needs REDIS_URL (any node of the cluster)")
+        if settings.redis_cluster and "{" in settings.redis_prefix:
+            raise SettingsError(
+                "HUB_REDIS_PREFIX must not contain '{' with Redis Cluster: a hash tag would "
+                "put every channel on one shard"
+            )
         key = _secret_key(settings.secret_key, settings.database_url)
         return dataclasses.replace(settings, secret_key=key)
 

@@ -13,8 +13,9 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from hub.storage.migrate import MIGRATION_LOCK_ID, sqlalchemy_url
+from hub.storage.migrate import MIGRATION_LOCK_ID, connect_args, sqlalchemy_url
 from hub.storage.tables import metadata
 
 config = context.config
@@ -41,7 +42,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(sqlalchemy_url(_url()))
+    # One connection, closed after: nothing prepared on it outlives the run.
+    engine = create_async_engine(
+        sqlalchemy_url(_url()), poolclass=NullPool, connect_args=connect_args(_url())
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

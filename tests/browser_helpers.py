@@ -14,12 +14,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    ViewportSize,
+)
 
 from tests.conftest import WEEK_ALL_DAY, Account, make_staff, sign_in, sign_up
 from tests.servers import ROOT, HubServer, run_hub
@@ -76,7 +83,7 @@ class Pages:
     ) -> Page:
         """A new tab (own storage) in a locale and zone; its clock starts at `clock` when given."""
         context = await self.browser.new_context(
-            viewport=viewport or LAPTOP, locale=locale, timezone_id=zone
+            viewport=cast(ViewportSize, viewport or LAPTOP), locale=locale, timezone_id=zone
         )
         self.contexts.append(context)
         page = await context.new_page()

@@ -16,7 +16,7 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.inproc import InProcessHub
-from tests.servers import HubServer, run_hub
+from tests.servers import HubServer, Served, run_hub
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -201,7 +201,7 @@ async def sign_in(api: httpx.AsyncClient, account: Account) -> Account:
     )
 
 
-async def make_admin(server: HubServer, env: dict[str, str]) -> Account:
+async def make_admin(server: Served, env: dict[str, str]) -> Account:
     """A new admin on a private hub, made with the real `hub create-admin`."""
     async with httpx.AsyncClient(base_url=server.url) as api:
         account = await sign_up(api, "admin")
@@ -221,7 +221,7 @@ class Watched:
     watchers: list[Any]
 
 
-async def watch_everywhere(servers: list[HubServer], env: dict[str, str]) -> Watched:
+async def watch_everywhere(servers: Sequence[Served], env: dict[str, str]) -> Watched:
     from tests.wsclient import session
 
     admin = await make_admin(servers[0], env)

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -55,6 +56,16 @@ def run_hub(
         timeout=timeout,
         check=False,
     )
+
+
+class Served(Protocol):
+    """A running hub, in this process or another: where to reach it."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
 
 
 class HubServer:

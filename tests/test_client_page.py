@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, ViewportSize, async_playwright, expect
 
 from tests.browser_helpers import CHROMIUM, launch, shot
 from tests.conftest import WEEK_ALL_DAY, Account, make_staff, sign_in, sign_up
@@ -132,7 +132,9 @@ async def open_page(
     zone: str = ZONE,
 ) -> Page:
     """A new tab, signed in through the form, with the client page ready."""
-    context = await browser.new_context(viewport=viewport or WIDE, timezone_id=zone)
+    context = await browser.new_context(
+        viewport=cast(ViewportSize, viewport or WIDE), timezone_id=zone
+    )
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{account.email}: {exc}"))
     await page.goto(url + path)

@@ -37,7 +37,7 @@ async def test_a_lapsed_hold_is_released_once_on_every_process(
     env = {**private_env, "HUB_HOLD_SECONDS": "1"}
     count = 1 if backend.name == "embedded" else 2
     async with processes(env, count) as hubs:
-        admin = await make_admin(hubs[0], env)  # type: ignore[arg-type]
+        admin = await make_admin(hubs[0], env)
         writer = await session(hubs[0].ws_url, admin.access_token)
         calendar = await make_calendar(writer)
         watchers: list[HubClient] = []
@@ -59,8 +59,8 @@ async def test_a_lapsed_hold_is_released_once_on_every_process(
             await watcher.no_event(1.5)  # exactly once
         again = await client.ok("slot.hold", slot(calendar, 10, 11))  # the slot is free again
         assert again["hold"]["id"] != hold["id"]
-        for each in (writer, client, *watchers):
-            await each.close()
+        for socket in (writer, client, *watchers):
+            await socket.close()
 
 
 @pytest.mark.services
@@ -76,7 +76,7 @@ async def _outlived(shared: dict[str, str]) -> None:
     await asyncio.to_thread(maker.start)
     try:
         async with processes(env, 1) as (survivor,):
-            admin = await make_admin(survivor, env)  # type: ignore[arg-type]
+            admin = await make_admin(survivor, env)
             writer = await session(survivor.ws_url, admin.access_token)
             calendar = await make_calendar(writer)
             await writer.ok("subscribe", {"channel": f"calendar:{calendar['id']}"})
@@ -100,7 +100,7 @@ async def test_a_hold_survives_a_restart_until_it_lapses(
     """Restart the only process: the hold is still taken, then lapses once, on time."""
     env = {**private_env, "HUB_HOLD_SECONDS": "4"}
     first = await InProcessHub(env).start()
-    admin = await make_admin(first, env)  # type: ignore[arg-type]
+    admin = await make_admin(first, env)
     writer = await session(first.ws_url, admin.access_token)
     calendar = await make_calendar(writer)
     async with httpx.AsyncClient(base_url=first.url) as api:
@@ -123,7 +123,7 @@ async def test_a_hold_survives_a_restart_until_it_lapses(
         deadline = parse_wire_time(hold["expires_at"]) + LATE
         assert parse_wire_time(released["at"]) <= deadline
         await watcher.no_event(1)
-        for each in (rival, watcher):
-            await each.close()
+        for socket in (rival, watcher):
+            await socket.close()
     finally:
         await second.stop()

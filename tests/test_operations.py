@@ -201,3 +201,28 @@ async def test_postgres_outage_makes_health_db_503_quickly() -> None:
     finally:
         await asyncio.to_thread(server.stop)
         await asyncio.to_thread(pg.cleanup)
+
+
+def test_settings_repr_shows_no_secret() -> None:
+    """repr(settings) hides the key, the metrics token and the passwords in URLs."""
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://hub:db-password-1@db.internal:5432/hub",
+            "REDIS_URL": "redis://:redis-password-2@redis.internal:6379/0",
+            "SECRET_KEY": "k" * 40,
+            "HUB_METRICS_TOKEN": "metrics-token-3",
+        }
+    )
+    text = repr(settings)
+    for secret in ("db-password-1", "redis-password-2", "k" * 40, "metrics-token-3"):
+        assert secret not in text
+    assert "postgresql://hub:***@db.internal:5432/hub" in text
+    assert settings.database_url.endswith("db-password-1@db.internal:5432/hub")
+
+
+def test_each_setting_is_declared_once_with_its_default() -> None:
+    """Every variable the README lists is declared, with the default the README gives."""
+    variables = Settings.variables()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in variables:
+        assert f"`{name}`" in readme, f"{name} is not in README's settings table"

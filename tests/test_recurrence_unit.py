@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import recurring_ical_events
+import recurring_ical_events  # type: ignore[import-untyped]
 from dateutil.rrule import FR, MONTHLY, rrule
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -444,7 +444,7 @@ def cases(draw: st.DrawFn) -> Case:
     # A first Monday on the 31st never comes, and recurring-ical-events (dateutil) then
     # searches until the year 9999; ours stops early (test above), the oracle would not.
     month_days = st.integers(1, 31) | st.integers(-31, -1)
-    by_month_day = ()
+    by_month_day: tuple[int, ...] = ()
     if freq != "WEEKLY" and not any(o for o, _ in by_day):
         by_month_day = tuple(sorted(set(draw(st.lists(month_days, max_size=3)))))
     count: int | None = None

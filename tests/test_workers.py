@@ -32,7 +32,7 @@ async def test_workers_share_the_port_and_deliver_across_processes() -> None:
         server = HubServer(env, args=("--workers", "2"))
         await asyncio.to_thread(server.start)
         try:
-            admin = await make_admin(server, env)  # type: ignore[arg-type]
+            admin = await make_admin(server, env)
             writer = await session(server.ws_url, admin.access_token)
             calendar = await make_calendar(writer)
             channel = f"calendar:{calendar['id']}"

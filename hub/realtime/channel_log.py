@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.times import format_time, now, utc
-from hub.storage.store import Store, statement
+from hub.storage.store import Sql, Store
 from hub.storage.tables import Timestamp, channel_heads, channel_log
 
 
@@ -55,13 +55,17 @@ async def create_channel(store: Store, channel: str) -> None:
     await store.execute(channel_heads.insert().values(channel=channel, seq=0))
 
 
-_ADVANCE = statement(
-    "UPDATE channel_heads SET seq = seq + :count WHERE channel = :channel RETURNING seq"
-)
-_INSERT = statement(
+_ADVANCE = Sql("UPDATE channel_heads SET seq = seq + :count WHERE channel = :channel RETURNING seq")
+_INSERT = Sql(
     "INSERT INTO channel_log (channel, seq, event, payload, created_at) "
     "VALUES (:channel, :seq, :event, :payload, :created_at)",
     created_at=Timestamp,
+)
+# PostgreSQL: one event on several channels in one round trip (a booking's two).
+_APPEND_EACH = Sql(
+    "WITH heads AS (UPDATE channel_heads SET seq = seq + 1 WHERE channel = ANY(:channels)"
+    " RETURNING channel, seq) INSERT INTO channel_log (channel, seq, event, payload, created_at)"
+    " SELECT channel, seq, :event, :payload, :created_at FROM heads RETURNING channel, seq"
 )
 
 
@@ -69,6 +73,30 @@ async def append(store: Store, channel: str, event: str, data: dict[str, Any]) -
     """Append one event; must run inside a write transaction."""
     (entry,) = await append_many(store, channel, [(event, data)])
     return entry
+
+
+async def append_each(
+    store: Store, channels: list[str], event: str, data: dict[str, Any]
+) -> list[ChannelEvent]:
+    """Append one event to each channel (in a write transaction); in that order.
+
+    On PostgreSQL one statement advances every head and writes every row; a
+    channel whose head does not exist yet is started the slow way.
+    """
+    if store.is_sqlite or len(channels) < 2:
+        return [await append(store, channel, event, data) for channel in channels]
+    stamp = now()
+    rows = await store.rows(
+        _APPEND_EACH, channels=channels, event=event, payload=json.dumps(data), created_at=stamp
+    )
+    at = format_time(stamp)
+    seqs = {r["channel"]: int(r["seq"]) for r in rows}
+    return [
+        ChannelEvent(channel, seqs[channel], event, data, at)
+        if channel in seqs
+        else await append(store, channel, event, data)
+        for channel in channels
+    ]
 
 
 async def append_many(
@@ -80,28 +108,27 @@ async def append_many(
     concurrent writers of the channel, so the seqs stay gap-free.
     """
     count = len(events)
-    last = await store.fetch_val(_ADVANCE.bindparams(channel=channel, count=count))
+    last = await store.value(_ADVANCE, channel=channel, count=count)
     if last is None:
         # A channel whose head was never created (e.g. a user made before the
         # log existed): start it now; the caller's lock makes this race-free.
         await create_channel(store, channel)
-        last = await store.fetch_val(_ADVANCE.bindparams(channel=channel, count=count))
+        last = await store.value(_ADVANCE, channel=channel, count=count)
     stamp = now()
     at = format_time(stamp)
     first = int(last) - count + 1
     entries = [
         ChannelEvent(channel, first + i, name, data, at) for i, (name, data) in enumerate(events)
     ]
-    if count == 1:  # the hot path: cheap-to-compile SQL
+    if count == 1:  # the hot path: prepared SQL
         e = entries[0]
-        await store.execute(
-            _INSERT.bindparams(
-                channel=channel,
-                seq=e.seq,
-                event=e.event,
-                payload=json.dumps(e.data),
-                created_at=stamp,
-            )
+        await store.run(
+            _INSERT,
+            channel=channel,
+            seq=e.seq,
+            event=e.event,
+            payload=json.dumps(e.data),
+            created_at=stamp,
         )
         return entries
     rows = [

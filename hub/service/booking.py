@@ -420,9 +420,10 @@ async def _record(
     wire = appointment.to_wire()
     if hold_id is not None:  # stands in for that hold's slot.released
         wire["hold_id"] = hold_id
-    await work.append(calendar_channel(appointment.calendar_id), event, wire)
+    channels = [calendar_channel(appointment.calendar_id)]
     if not appointment.is_block:  # a block has no client to tell
-        await work.append(user_channel(appointment.client_id), event, wire)
+        channels.append(user_channel(appointment.client_id))
+    await work.append_each(channels, event, wire)
     return Written(appointment, work.seqs)
 
 

@@ -23,8 +23,11 @@ from hub.realtime.node import Node
 from hub.service.accounts import AccountService
 from hub.service.booking import BookingService
 from hub.service.calendars import CalendarService
+from hub.service.deliveries import DeliveryWorker
+from hub.service.feeds import FeedService
 from hub.service.holds import HoldService
 from hub.service.reading import ReadingService
+from hub.service.webhooks import WebhookService
 from hub.settings import Settings
 from hub.storage.appointments import Appointments
 from hub.storage.store import Store
@@ -48,13 +51,17 @@ class Runtime:
         self.store = Store(settings)
         self.redis: Any = None
         self.throttle: Throttle = MemoryThrottle()
+        self._clients: list[Any] = []  # Redis clients to close at stop
         chosen: Broker = MemoryBroker()
-        if _scheme(settings.redis_url) != "memory":
+        if settings.redis_cluster:
+            chosen = self._cluster(str(settings.redis_url), settings.redis_prefix)
+        elif _scheme(settings.redis_url) != "memory":
             from hub.realtime.broker_redis import RedisBroker
             from hub.storage.redis_client import redis_client
             from hub.storage.throttle_redis import RedisThrottle
 
             self.redis = redis_client(str(settings.redis_url))
+            self._clients = [self.redis]
             self.throttle = RedisThrottle(self.redis, settings.redis_prefix)
             chosen = RedisBroker(self.redis, settings.redis_prefix)
         self.node = Node(settings, self.store, broker or chosen)
@@ -63,8 +70,22 @@ class Runtime:
         self.booking = BookingService(settings, self.store, self.node)
         self.holds = HoldService(settings, self.store, self.node)
         self.reading = ReadingService(self.store)
+        self.feeds = FeedService(settings, self.store)
+        self.deliveries = DeliveryWorker(settings, self.store)
+        self.webhooks = WebhookService(settings, self.store, self.deliveries)
         self.observer: RuntimeObserver | None = None
         self._loops: list[asyncio.Task[None]] = []
+
+    def _cluster(self, url: str, prefix: str) -> Broker:
+        """Redis Cluster: sharded pub/sub, and single-key throttle counters, on any node's URL."""
+        from hub.realtime.broker_redis_cluster import RedisClusterBroker, cluster_client
+        from hub.storage.throttle_redis import RedisThrottle
+
+        self.redis = cluster_client(url)
+        subscriber = cluster_client(url)  # the broker's own: its reconnects touch no one else
+        self._clients = [self.redis, subscriber]
+        self.throttle = RedisThrottle(self.redis, prefix)
+        return RedisClusterBroker(subscriber, prefix)
 
     async def start(self, background: bool = True) -> None:
         """Open the database and the broker; ``background``: the periodic work too."""
@@ -77,16 +98,18 @@ class Runtime:
                 asyncio.create_task(_every(PRUNE_SECONDS, self.prune)),
                 asyncio.create_task(_every(REDIS_PING_SECONDS, self._ping_redis)),
             ]
+            await self.deliveries.start()
 
     async def stop(self) -> None:
+        await self.deliveries.stop()
         for loop in self._loops:
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
         await self.node.stop()
         await self.store.disconnect()
-        if self.redis is not None:
-            await self.redis.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def prune(self) -> tuple[int, int, int]:
         """Forget channel-log rows, idempotency keys and refresh tokens past retention."""

@@ -42,6 +42,14 @@ class Work:
         self.events.append(entry)
         return entry
 
+    async def append_each(
+        self, channels: list[str], event: str, data: dict[str, Any]
+    ) -> list[ChannelEvent]:
+        """Append one event to each channel (a booking: its calendar's and its client's)."""
+        entries = await channel_log.append_each(self.store, channels, event, data)
+        self.events.extend(entries)
+        return entries
+
     async def append_many(
         self, channel: str, events: list[tuple[str, dict[str, Any]]]
     ) -> list[ChannelEvent]:

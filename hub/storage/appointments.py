@@ -10,29 +10,30 @@ import sqlalchemy as sa
 
 from hub.domain.model import Appointment, Hold, HoldEnd, Kind, Series, Status
 from hub.domain.times import utc
-from hub.storage.store import Store, statement
+from hub.storage.store import Sql, Store
 from hub.storage.tables import Timestamp, appointments, idempotency_keys
 from hub.storage.tables import series as series_table
 
 _ACTIVE = "('pending', 'confirmed')"
 # Pending or confirmed time of a calendar overlapping [lower, upper): appointments,
 # blocks and holds (a hold's client_id is its holder).
-_NEARBY = statement(
+_NEARBY = Sql(
     "SELECT id, starts_at, ends_at, kind, client_id, expires_at FROM appointments"
     f" WHERE calendar_id = :calendar_id AND status IN {_ACTIVE}"
     " AND starts_at < :upper AND ends_at > :lower",
+    columns={
+        "id": sa.String,
+        "starts_at": Timestamp,
+        "ends_at": Timestamp,
+        "kind": sa.String,
+        "client_id": sa.String,
+        "expires_at": Timestamp,
+    },
     upper=Timestamp,
     lower=Timestamp,
-).columns(
-    id=sa.String,
-    starts_at=Timestamp,
-    ends_at=Timestamp,
-    kind=sa.String,
-    client_id=sa.String,
-    expires_at=Timestamp,
 )
 _LIVE_HOLD = sa.and_(appointments.c.kind == Kind.HOLD.value, appointments.c.status == "pending")
-_INSERT = statement(
+_INSERT = Sql(
     "INSERT INTO appointments (id, calendar_id, client_id, title, notes, starts_at, ends_at,"
     " status, version, created_by, created_at, updated_at, kind, series_id) VALUES (:id,"
     " :calendar_id, :client_id, :title, :notes, :starts_at, :ends_at, :status, :version,"
@@ -44,7 +45,7 @@ _INSERT = statement(
 )
 
 
-_END_HOLD = statement(
+_END_HOLD = Sql(
     "UPDATE appointments SET status = 'cancelled', cancel_reason = :reason,"
     " version = version + 1, updated_at = :stamp"
     " WHERE id = :id AND kind = 'hold' AND status = 'pending' RETURNING id",
@@ -133,25 +134,7 @@ class Appointments:
 
     async def insert(self, appointment: Appointment) -> None:
         """Raises :class:`~hub.storage.store.Overlap` when the time is taken."""
-        a = appointment
-        await self.store.execute(
-            _INSERT.bindparams(
-                id=a.id,
-                calendar_id=a.calendar_id,
-                client_id=a.client_id,
-                title=a.title,
-                notes=a.notes,
-                starts_at=a.starts_at,
-                ends_at=a.ends_at,
-                status=a.status.value,
-                version=a.version,
-                created_by=a.created_by,
-                created_at=a.created_at,
-                updated_at=a.updated_at,
-                kind=a.kind.value,
-                series_id=a.series_id,
-            )
-        )
+        await self.store.run(_INSERT, **_columns(appointment))
 
     async def insert_series(
         self, series: Series, occurrences: list[Appointment], created_by: str, stamp: datetime
@@ -237,9 +220,7 @@ class Appointments:
 
     async def busy(self, calendar_id: str, start: datetime, end: datetime) -> list[Busy]:
         """Pending and confirmed time of a calendar overlapping [start, end), holds included."""
-        rows = await self.store.fetch_all(
-            _NEARBY.bindparams(calendar_id=calendar_id, upper=end, lower=start)
-        )
+        rows = await self.store.rows(_NEARBY, calendar_id=calendar_id, upper=end, lower=start)
         found = []
         for r in rows:
             starts_at, ends_at = utc(r["starts_at"]), utc(r["ends_at"])
@@ -329,9 +310,7 @@ class Appointments:
 
     async def end_hold(self, hold_id: str, reason: HoldEnd, stamp: datetime) -> bool:
         """End a hold that has not ended yet; False when it already had (exactly once)."""
-        ended = await self.store.fetch_val(
-            _END_HOLD.bindparams(id=hold_id, reason=reason.value, stamp=stamp)
-        )
+        ended = await self.store.value(_END_HOLD, id=hold_id, reason=reason.value, stamp=stamp)
         return ended is not None
 
     # Idempotency keys

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hub.domain.availability import BookingRules, parse_working_hours, working_hours_to_wire
 from hub.domain.model import Calendar
-from hub.storage.store import Store, lock_suffix, statement
+from hub.storage.store import Sql, Store, lock_suffix
 from hub.storage.tables import calendars
 
 RULE_FIELDS = (
@@ -38,12 +38,12 @@ class Calendars:
     def __init__(self, store: Store) -> None:
         self.store = store
         # Every change of a calendar (a booking too) takes this row lock first.
-        self._lock = statement("SELECT * FROM calendars WHERE id = :id" + lock_suffix(store))
+        self._lock = Sql("SELECT * FROM calendars WHERE id = :id" + lock_suffix(store))
 
     async def get(self, calendar_id: str, lock: bool = False) -> Calendar | None:
         """One calendar; ``lock`` takes its row lock until the transaction ends."""
         if lock:  # the hot path of every booking: cheap-to-compile SQL
-            row = await self.store.fetch_one(self._lock.bindparams(id=calendar_id))
+            row = await self.store.row(self._lock, id=calendar_id)
         else:
             row = await self.store.fetch_one(
                 calendars.select().where(calendars.c.id == calendar_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +24,27 @@ def sqlalchemy_url(database_url: str) -> str:
         if database_url.startswith(scheme):
             return "postgresql+asyncpg://" + database_url[len(scheme) :]
     return database_url
+
+
+def connect_args(database_url: str) -> dict[str, Any]:
+    """asyncpg arguments for Alembic's engine, safe behind PgBouncer in transaction mode.
+
+    SQLAlchemy's asyncpg dialect prepares every statement by name. Behind a
+    pooler a server connection serves many clients, one transaction each,
+    and keeps what they prepared: so cache nothing across transactions, and
+    give each statement a name no other client can have used.
+    """
+    if database_url.startswith("sqlite"):
+        return {}
+    return {
+        "statement_cache_size": 0,  # asyncpg's own cache
+        "prepared_statement_cache_size": 0,  # SQLAlchemy's cache of prepared statements
+        "prepared_statement_name_func": _statement_name,
+    }
+
+
+def _statement_name() -> str:
+    return f"__hub_{uuid.uuid4().hex}__"
 
 
 def alembic_config(database_url: str) -> Config:

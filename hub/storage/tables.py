@@ -132,3 +132,64 @@ idempotency_keys = sa.Table(
     sa.Column("appointment_id", ID, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
 )
+
+# Calendar feeds: a secret URL per feed, of which only a digest is kept.
+# ``calendar_id`` NULL: the owner's own appointments. ``host`` is the host of
+# the URL handed out, so event UIDs stay the same whatever the request says.
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("calendar_id", ID, sa.ForeignKey("calendars.id"), nullable=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# Webhooks: ``events`` is a JSON list of event names (NULL: every event);
+# ``calendar_id`` NULL: every calendar. The secret signs (so it is kept).
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("events", sa.Text, nullable=True),
+    sa.Column("calendar_id", ID, sa.ForeignKey("calendars.id"), nullable=True),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# A webhook's cursor on one channel: ``seq`` is the last event done with
+# (delivered, or not wanted). ``next_attempt_at`` NULL: nothing known to do.
+# A process attempting the next event holds the lease (owner and expiry).
+webhook_streams = sa.Table(
+    "webhook_streams",
+    metadata,
+    sa.Column("webhook_id", ID, sa.ForeignKey("webhooks.id"), primary_key=True),
+    sa.Column("channel", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("failing_since", Timestamp, nullable=True),
+    sa.Column("lease_owner", sa.String(32), nullable=True),
+    sa.Column("lease_until", Timestamp, nullable=True),
+)
+
+# The delivery log: one row per event attempted, updated by each attempt.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("webhook_id", ID, sa.ForeignKey("webhooks.id"), primary_key=True),
+    sa.Column("channel", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(200), nullable=True),
+    sa.Column("next_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_attempt_at", Timestamp, nullable=False),
+)

@@ -24,6 +24,15 @@ async def _unavailable() -> AsyncIterator[None]:
         raise Unavailable("the sign-in throttle (Redis) is unavailable; retry") from exc
 
 
+# Count one failure and start the window with the first: atomic, and one key, so it
+# runs the same on one Redis and on a Redis Cluster (no MULTI across the cluster).
+_ADD_FAILURE = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
 class RedisThrottle:
     def __init__(self, client: Any, prefix: str) -> None:
         self._redis = client
@@ -31,17 +40,15 @@ class RedisThrottle:
 
     async def add_failure(self, key: str, window_seconds: float) -> int:
         name = self._prefix + key
+        window_ms = max(1000, int(window_seconds * 1000))
         async with _unavailable():
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.incr(name)
-            pipe.expire(name, max(1, int(window_seconds)), nx=True)
-            count, _ = await pipe.execute()
+            count = await self._redis.eval(_ADD_FAILURE, 1, name, window_ms)
         return int(count)
 
     async def failures(self, key: str) -> tuple[int, float]:
         name = self._prefix + key
         async with _unavailable():
-            pipe = self._redis.pipeline(transaction=True)
+            pipe = self._redis.pipeline(transaction=False)
             pipe.get(name)
             pipe.pttl(name)
             raw, pttl = await pipe.execute()

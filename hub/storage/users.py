@@ -10,21 +10,22 @@ import sqlalchemy as sa
 
 from hub.domain.model import Role, User
 from hub.domain.times import utc
-from hub.storage.store import Store, lock_suffix, statement
+from hub.storage.store import Sql, Store, lock_suffix, statement
 from hub.storage.tables import Timestamp, refresh_tokens, sign_ins, users
 
-_CURRENT = statement(
+_CURRENT = Sql(
     "SELECT u.id, u.email, u.full_name, u.role, u.is_active, u.created_at, s.revoked_at"
     " FROM users u JOIN sign_ins s ON s.user_id = u.id"
-    " WHERE u.id = :user_id AND s.id = :sign_in_id"
-).columns(
-    id=sa.String,
-    email=sa.String,
-    full_name=sa.String,
-    role=sa.String,
-    is_active=sa.Boolean,
-    created_at=Timestamp,
-    revoked_at=Timestamp,
+    " WHERE u.id = :user_id AND s.id = :sign_in_id",
+    columns={
+        "id": sa.String,
+        "email": sa.String,
+        "full_name": sa.String,
+        "role": sa.String,
+        "is_active": sa.Boolean,
+        "created_at": Timestamp,
+        "revoked_at": Timestamp,
+    },
 )
 
 # The conditional UPDATE is the arbiter: of two concurrent claims, one returns a row.
@@ -141,9 +142,7 @@ class Users:
 
     async def signed_in(self, user_id: str, sign_in_id: str) -> SignedIn | None:
         """The user now, and their sign-in's state, in one round trip."""
-        row = await self.store.fetch_one(
-            _CURRENT.bindparams(user_id=user_id, sign_in_id=sign_in_id)
-        )
+        row = await self.store.row(_CURRENT, user_id=user_id, sign_in_id=sign_in_id)
         if row is None:
             return None
         return SignedIn(user_from_row(row), row["revoked_at"] is not None)

@@ -18,7 +18,7 @@ from hub import logs
 from hub.domain.errors import HubError
 from hub.service.runtime import Runtime
 from hub.settings import Settings
-from hub.web import docs, health, rest_auth, rest_booking, rest_holds
+from hub.web import docs, health, rest_auth, rest_booking, rest_feeds, rest_holds, rest_webhooks
 from hub.web.http import http_error_handler, hub_error_handler, internal_error_handler
 from hub.web.methods import MethodGuard
 from hub.web.metrics import HttpMetrics, Metrics, metrics_endpoint
@@ -67,6 +67,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         *rest_auth.routes,
         *rest_booking.routes,
         *rest_holds.routes,
+        *rest_feeds.routes,
+        *rest_webhooks.routes,
         *docs.routes,
         Route("/metrics", metrics_endpoint),
     ]

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hub.web import health, openapi, rest_auth, rest_booking, rest_holds
+from hub.web import health, openapi, rest_auth, rest_booking, rest_feeds, rest_holds, rest_webhooks
 from hub.wire import asyncapi
 
 ENDPOINTS = [
@@ -26,6 +26,8 @@ ENDPOINTS = [
     *rest_auth.ENDPOINTS,
     *rest_booking.ENDPOINTS,
     *rest_holds.ENDPOINTS,
+    *rest_feeds.ENDPOINTS,
+    *rest_webhooks.ENDPOINTS,
 ]
 ASSETS = "/docs/assets"
 

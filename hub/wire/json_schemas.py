@@ -23,7 +23,7 @@ EXAMPLE_IDS = {
     "user": "2f3e4d5c-6b7a-4898-a7b6-c5d4e3f2a1b0",
     "client": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
     "block": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
-    "hold": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
+    "hold": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
 }
 EXAMPLE_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjNlNGQ1YyJ9.c2lnbmF0dXJl"
 EXAMPLE_REFRESH_TOKEN = "Qm9va2luZ3NBcmVGdW4tcmVmcmVzaC10b2tlbi1leGFtcGxl"
@@ -44,6 +44,22 @@ STATUSES = ["pending", "confirmed", "cancelled", "completed", "no_show"]
 _TIME = {"type": "string", "format": "date-time", "description": "UTC, RFC 3339 with Z"}
 _UUID = {"type": "string", "format": "uuid"}
 _MINUTES = {"type": "integer", "minimum": 0}
+_NULLABLE_UUID = {"type": ["string", "null"], "format": "uuid"}
+_WEBHOOK: dict[str, Any] = {
+    "id": _UUID,
+    "url": {"type": "string", "format": "uri"},
+    "events": {
+        "type": ["array", "null"],
+        "items": {"type": "string"},
+        "description": "the event names delivered; null: every event",
+    },
+    "calendar_id": {**_NULLABLE_UUID, "description": "null: every calendar"},
+    "enabled": {
+        "type": "boolean",
+        "description": "false once an event kept failing for HUB_WEBHOOK_RETRY_HOURS",
+    },
+    "created_at": _TIME,
+}
 
 
 def error_statuses() -> dict[str, list[int]]:
@@ -251,6 +267,60 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "ErrorBody": _object({"error": ref("Error")}, "Every REST error."),
+    "Feed": _object(
+        {"id": _UUID, "calendar_id": _NULLABLE_UUID, "created_at": _TIME},
+        "A calendar feed (calendar_id null: your own appointments). Its URL holds a secret "
+        "that the hub keeps only as a digest, so the URL is in the answer that makes it, "
+        "and nowhere else.",
+    ),
+    "NewFeed": _object(
+        {
+            "id": _UUID,
+            "url": {
+                "type": "string",
+                "format": "uri",
+                "description": "subscribe to this in a calendar app; keep it secret",
+            },
+            "calendar_id": _NULLABLE_UUID,
+            "created_at": _TIME,
+        },
+        "A new feed and its secret URL, shown this once.",
+    ),
+    "Webhook": _object(_WEBHOOK, "A webhook (the secret is shown only when it is made)."),
+    "NewWebhook": _object(
+        {
+            **_WEBHOOK,
+            "secret": {
+                "type": "string",
+                "description": "whsec_ + base64 of the signing key (Standard Webhooks); "
+                "shown this once",
+            },
+        },
+        "A new webhook and its signing secret, shown this once.",
+    ),
+    "Delivery": _object(
+        {
+            "webhook_id": _UUID,
+            "channel": {"type": "string"},
+            "seq": {"type": "integer", "minimum": 1},
+            "event": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "success", "failed"]},
+            "attempts": {"type": "integer", "minimum": 1},
+            "last_status_code": {"type": ["integer", "null"]},
+            "next_attempt_at": {**_TIME, "type": ["string", "null"]},
+            "message_id": {
+                "type": "string",
+                "description": "the webhook-id header it is sent with",
+            },
+            "last_error": {
+                "type": ["string", "null"],
+                "description": "why the last attempt failed when no status explains it",
+            },
+            "last_attempt_at": _TIME,
+        },
+        "One event attempted for a webhook. failed: its retry window ran out and the "
+        "webhook was disabled.",
+    ),
     "Health": {
         "type": "object",
         "required": ["status"],
@@ -311,6 +381,44 @@ EXAMPLE_APPOINTMENT: dict[str, Any] = {
 def appointment_example(**changes: Any) -> dict[str, Any]:
     """:data:`EXAMPLE_APPOINTMENT` with some fields changed."""
     return {**EXAMPLE_APPOINTMENT, **changes}
+
+
+EXAMPLE_FEED_ID = "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a"
+EXAMPLE_WEBHOOK_ID = "8c7b6a5f-4e3d-4c2b-9a1f-0e9d8c7b6a5f"
+EXAMPLE_FEED: dict[str, Any] = {
+    "id": EXAMPLE_FEED_ID,
+    "calendar_id": EXAMPLE_IDS["calendar"],
+    "created_at": "2026-11-24T09:00:00Z",
+}
+EXAMPLE_NEW_FEED: dict[str, Any] = {
+    **EXAMPLE_FEED,
+    "url": "https://hub.example.org/feeds/3q2-7wFh0kX9cVbN1mLpA5sD8fG4hJ6kL0zXcVbNmQw.ics",
+}
+EXAMPLE_WEBHOOK: dict[str, Any] = {
+    "id": EXAMPLE_WEBHOOK_ID,
+    "url": "https://billing.example.org/hooks/hub",
+    "events": ["appointment.created", "appointment.cancelled"],
+    "calendar_id": None,
+    "enabled": True,
+    "created_at": "2026-11-24T09:00:00Z",
+}
+EXAMPLE_NEW_WEBHOOK: dict[str, Any] = {
+    **EXAMPLE_WEBHOOK,
+    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5lrfWxNmOWU=",
+}
+EXAMPLE_DELIVERY: dict[str, Any] = {
+    "webhook_id": EXAMPLE_WEBHOOK_ID,
+    "channel": CALENDAR_CHANNEL,
+    "seq": 7,
+    "event": "appointment.created",
+    "status": "pending",
+    "attempts": 2,
+    "last_status_code": 503,
+    "next_attempt_at": "2026-11-24T09:00:15Z",
+    "message_id": "msg_2b8e1c5f0a7d4e3b9c6f1a2d5e8b7c4a",
+    "last_error": None,
+    "last_attempt_at": "2026-11-24T09:00:05Z",
+}
 
 
 EXAMPLE_HOLD: dict[str, Any] = {

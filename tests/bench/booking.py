@@ -5,11 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
+import jwt
+
+from hub.realtime.channel_log import _APPEND_EACH
+from hub.storage.appointments import _INSERT, _NEARBY
+from hub.storage.users import _CURRENT
 from tests.bench.common import (
     cpu_seconds,
     header,
@@ -26,6 +36,10 @@ MODES = {
     "contended": "one shared calendar, distinct slots per request (row-lock contention)",
     "race": "one shared calendar, every client tries the same slots in turn (slot_taken)",
 }
+BARE = (
+    "bare asyncpg: the hub's booking statements in the same transaction shape, "
+    "no hub (no socket, no Python service layer, no publish)"
+)
 
 
 @dataclass
@@ -62,7 +76,7 @@ async def client_loop(
 
 async def run_mode(
     mode: str, clients: list[HubClient], calendars: list[str], seconds: float, pid: int
-) -> None:
+) -> float:
     """One fixed-duration run of ``mode`` and its figures."""
     n = len(clients)
     print(f"-- {mode}: {n} clients, {MODES[mode]}, {seconds:g} s")
@@ -82,6 +96,77 @@ async def run_mode(
     print(f"   bookings (ok) {stats.codes['ok'] / wall:.1f}/s, answers {total / wall:.1f}/s")
     print(f"   latency request->answer: {summary_ms(stats.round_trips)}")
     print(f"   hub process CPU: {busy * 100:.0f}% of one core")
+    return float(stats.codes["ok"] / wall)
+
+
+async def bare_loop(
+    pool: Any,
+    booker: tuple[str, str],
+    calendar_id: str,
+    slots: Iterator[int],
+    deadline: float,
+    stats: Stats,
+) -> None:
+    """What one booking costs PostgreSQL alone: the hub's statements, one transaction each."""
+    user_id, sign_in_id = booker
+    lock = "SELECT * FROM calendars WHERE id = $1 FOR UPDATE"
+    channels = [f"calendar:{calendar_id}", f"user:{user_id}"]
+    while time.perf_counter() < deadline:
+        starts_at, ends_at = (datetime.fromisoformat(t) for t in slot(next(slots)))
+        stamp = datetime.now(UTC)
+        sent = time.perf_counter()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.fetchrow(_CURRENT.postgres, user_id, sign_in_id)
+            await conn.fetchrow(lock, calendar_id)
+            await conn.fetch(_NEARBY.postgres, calendar_id, ends_at, starts_at)
+            row = {
+                "id": str(uuid.uuid4()),
+                "calendar_id": calendar_id,
+                "client_id": user_id,
+                "title": "bench",
+                "notes": "",
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "status": "pending",
+                "version": 1,
+                "created_by": user_id,
+                "created_at": stamp,
+                "updated_at": stamp,
+                "kind": "appointment",
+                "series_id": None,
+            }
+            await conn.execute(_INSERT.postgres, *_INSERT.args(row))
+            payload = json.dumps({k: str(v) for k, v in row.items()})
+            await conn.fetch(_APPEND_EACH.postgres, channels, "appointment.created", payload, stamp)
+        stats.last_answer = time.perf_counter()
+        stats.round_trips.append(stats.last_answer - sent)
+        stats.codes["ok"] += 1
+
+
+async def run_bare(hub: Any, users: list[Any], calendars: list[str], seconds: float) -> float:
+    """The bare asyncpg loop with the same concurrency; returns bookings per second."""
+    print(f"-- bare: {len(users)} tasks, {BARE}, {seconds:g} s")
+    bookers = [
+        (u.id, jwt.decode(u.access_token, options={"verify_signature": False})["fam"])
+        for u in users
+    ]
+    pool = await asyncpg.create_pool(hub.env["DATABASE_URL"], min_size=20, max_size=20)
+    try:
+        stats = Stats()
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(
+                bare_loop(pool, booker, calendars[i], itertools.count(10_000), deadline, stats)
+                for i, booker in enumerate(bookers)
+            )
+        )
+        wall = stats.last_answer - started
+        rate = stats.codes["ok"] / wall
+        print(f"   bookings {rate:.1f}/s; latency: {summary_ms(stats.round_trips)}")
+        return rate
+    finally:
+        await pool.close()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -100,7 +185,10 @@ async def main(args: argparse.Namespace) -> None:
         try:
             for mode in modes:
                 calendars = await hub.calendars(args.clients if mode == "separate" else 1)
-                await run_mode(mode, clients, calendars, args.seconds, hub.pid)
+                rate = await run_mode(mode, clients, calendars, args.seconds, hub.pid)
+                if mode == "separate" and not args.no_bare:
+                    bare = await run_bare(hub, users, calendars, args.seconds)
+                    print(f"   hub / bare asyncpg: {rate / bare:.2f}")
         finally:
             await asyncio.gather(*(c.close() for c in clients))
 
@@ -110,6 +198,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50, help="sockets, one user each")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each mode")
     parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
+    parser.add_argument(
+        "--no-bare", action="store_true", help="skip the bare asyncpg loop after separate"
+    )
     return parser.parse_args()
 
 

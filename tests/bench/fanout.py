@@ -8,7 +8,10 @@ import contextlib
 import json
 import multiprocessing
 import os
+import sys
 import time
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from tests.bench.common import (
     summary_ms,
 )
 from tests.bench.receivers import Records, Spec, Worker, worker_main
+from tests.servers import free_port
 from tests.wsclient import HubClient
 
 ANSWER_TIMEOUT = 120.0
@@ -150,6 +154,7 @@ class Bench:
     stall: float
     next_slot: int = 0
     failed: bool = False
+    cpu_per_delivery: list[float] = field(default_factory=list)
 
     async def everyone(self, command: str, *args: Any) -> list[Any]:
         return list(await asyncio.gather(*(c.call(command, *args) for c in self.clients)))
@@ -194,7 +199,7 @@ class CpuMeter:
         self.machine = machine_busy()
         self.clock = time.perf_counter()
 
-    def report(self, deliveries: int) -> None:
+    def report(self, deliveries: int) -> float:
         elapsed = time.perf_counter() - self.clock
         used = [
             (cpu_seconds(p) - s) / elapsed * 100 for p, s in zip(self.pids, self.start, strict=True)
@@ -210,9 +215,10 @@ class CpuMeter:
             f"   hub process CPU over the phase: {used[0]:.0f}% of one core; machine busy "
             f"{machine:.0f}% of {(os.cpu_count() or 1) * 100}% (clients {clients}, "
             f"PostgreSQL + Redis {services:.0f}%, everything else "
-            f"{machine - sum(used) - services:.0f}%: other processes, kernel); hub CPU per "
-            f"delivery {used[0] / 100 * elapsed / max(1, deliveries) * 1e6:.0f} us"
+            f"{machine - sum(used) - services:.0f}%: other processes, kernel); server CPU "
+            f"per delivery {used[0] / 100 * elapsed / max(1, deliveries) * 1e6:.1f} us"
         )
+        return used[0] / 100 * elapsed / max(1, deliveries) * 1e6
 
 
 async def book(bench: Bench, writes: Writes) -> None:
@@ -321,7 +327,7 @@ async def single(bench: Bench, count: int, wait: float, gap: float) -> None:
     print(f"   fan-out commit->first socket: {summary_ms(first)}")
     print(f"   fan-out request->last socket: {summary_ms(request)}")
     check(bench, got, writes)
-    cpu.report(sum(len(seqs) for _, seqs in got.records))
+    bench.cpu_per_delivery.append(cpu.report(sum(len(seqs) for _, seqs in got.records)))
 
 
 async def phase(bench: Bench, name: str, count: int, rate: float | None) -> None:
@@ -361,7 +367,7 @@ async def phase(bench: Bench, name: str, count: int, rate: float | None) -> None
     print(f"   latency commit->client (at -> receive): {summary_ms(latencies)}")
     print(f"   latency request->client (writer send -> receive): {summary_ms(from_request)}")
     check(bench, got, writes)
-    cpu.report(sum(len(seqs) for _, seqs in got.records))
+    bench.cpu_per_delivery.append(cpu.report(sum(len(seqs) for _, seqs in got.records)))
 
 
 def start_clients(
@@ -373,6 +379,75 @@ def start_clients(
     batch = max(1, args.batch // procs)
     specs = [Spec(url, tokens, channel, n, batch, not args.full_client) for n in counts]
     return [ProcessClient(s) for s in specs] if args.procs else [LocalClient(specs[0])]
+
+
+@dataclass
+class Target:
+    """A server to fan out from: its WebSocket URL, pid, tokens and calendar."""
+
+    name: str
+    url: str
+    pid: int
+    writer_token: str
+    tokens: list[str]
+    calendar_id: str
+
+
+async def run_target(args: argparse.Namespace, target: Target) -> list[float]:
+    """Every phase against one server; returns its CPU per delivery (us) per phase."""
+    print(f"== target: {target.name}")
+    channel = f"calendar:{target.calendar_id}"
+    clients = start_clients(args, target.url, target.tokens, channel)
+    writer = Writer(target.url, target.writer_token)
+    try:
+        clock = time.perf_counter()
+        errors = [
+            e for part in await asyncio.gather(*(c.call("open") for c in clients)) for e in part
+        ]
+        opened = args.sockets - len(errors)
+        where = f"{args.procs} client processes" if args.procs else "receivers in this process"
+        print(
+            f"   opened {opened} of {args.sockets} sockets (hello + subscribe) in "
+            f"{time.perf_counter() - clock:.1f} s ({where}, batches of {args.batch})"
+        )
+        report_errors(errors, "sockets")
+        bench = Bench(clients, opened, writer, target.calendar_id, target.pid, args.stall)
+        every = args.mode in ("all", "both")
+        if every or args.mode == "single":
+            await single(bench, args.single, args.single_wait, args.single_gap)
+        if every or args.mode == "steady":
+            await phase(bench, "steady", int(args.rate * args.seconds), args.rate)
+        if every or args.mode == "burst":
+            await phase(bench, "burst", args.burst, None)
+        codes = [c for part in await bench.everyone("closed") for c in part]
+        print(
+            f"   sockets closed by the server during the run: {len(codes)} "
+            f"(codes: {sorted(set(codes))})"
+        )
+        return bench.cpu_per_delivery
+    finally:
+        await writer.close()
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def raw_server() -> AsyncIterator[tuple[str, int]]:
+    """The bare websockets broadcast server (tests/bench/raw_server.py), its URL and pid."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bench.raw_server",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    await process.stdout.readline()  # "ready"
+    try:
+        yield f"ws://127.0.0.1:{port}/ws", process.pid
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -388,45 +463,30 @@ async def main(args: argparse.Namespace) -> None:
         seconds=args.seconds,
         burst=args.burst,
         mode=args.mode,
+        targets=args.targets,
         fd_limit=limit,
     )
-    async with running_hub() as hub:
-        staff = await hub.staff(args.accounts + 1)
-        calendar_id = (await hub.calendars(1))[0]
-        tokens = [a.access_token for a in staff[1:]]
-        url, channel = hub.server.ws_url, f"calendar:{calendar_id}"
-        clients = start_clients(args, url, tokens, channel)
-        writer = Writer(url, staff[0].access_token)
-        try:
-            clock = time.perf_counter()
-            errors = [
-                e for part in await asyncio.gather(*(c.call("open") for c in clients)) for e in part
-            ]
-            opened = args.sockets - len(errors)
-            where = f"{args.procs} client processes" if args.procs else "receivers in this process"
-            print(
-                f"   opened {opened} of {args.sockets} sockets (hello + subscribe) in "
-                f"{time.perf_counter() - clock:.1f} s ({where}, batches of {args.batch})"
+    figures: dict[str, list[float]] = {}
+    if args.targets in ("hub", "both"):
+        async with running_hub() as hub:
+            staff = await hub.staff(args.accounts + 1)
+            calendar_id = (await hub.calendars(1))[0]
+            tokens = [a.access_token for a in staff[1:]]
+            target = Target(
+                "hub", hub.server.ws_url, hub.pid, staff[0].access_token, tokens, calendar_id
             )
-            report_errors(errors, "sockets")
-            bench = Bench(clients, opened, writer, calendar_id, hub.pid, args.stall)
-            every = args.mode in ("all", "both")
-            if every or args.mode == "single":
-                await single(bench, args.single, args.single_wait, args.single_gap)
-            if every or args.mode == "steady":
-                await phase(bench, "steady", int(args.rate * args.seconds), args.rate)
-            if every or args.mode == "burst":
-                await phase(bench, "burst", args.burst, None)
-            codes = [c for part in await bench.everyone("closed") for c in part]
+            figures["hub"] = await run_target(args, target)
+    if args.targets in ("raw", "both"):
+        async with raw_server() as (url, pid):
+            fake = [f"raw-{i}" for i in range(args.accounts + 1)]
+            target = Target("raw websockets", url, pid, fake[0], fake[1:], str(uuid.uuid4()))
+            figures["raw"] = await run_target(args, target)
+    if len(figures) == 2:
+        print("== hub CPU per delivery against the raw websockets broadcast, per phase")
+        for i, (hub_us, raw_us) in enumerate(zip(figures["hub"], figures["raw"], strict=False)):
             print(
-                f"   sockets closed by the server during the run: {len(codes)} "
-                f"(codes: {sorted(set(codes))})"
+                f"   phase {i + 1}: hub {hub_us:.1f} us, raw {raw_us:.1f} us: {hub_us / raw_us:.2f}x"
             )
-            if bench.failed or codes:
-                print("---- hub server log tail ----\n" + hub.server.log())
-        finally:
-            await writer.close()
-            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -451,6 +511,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--batch", type=int, default=BATCH, help="sockets opened at once")
     parser.add_argument("--stall", type=float, default=15.0, help="give up after s with no frame")
+    parser.add_argument(
+        "--targets",
+        choices=["hub", "raw", "both"],
+        default="both",
+        help="the hub, the bare websockets broadcast server (the raw limit), or both in turn",
+    )
     return parser.parse_args()
 
 
