@@ -38,7 +38,8 @@ export class NewDialog {
     const form = $("#new-form");
     const changed = (event) => {
       if (!MOVES_SERIES.has(event.target.id) && !event.target.closest("#rep-options, .repeat-row")) return;
-      if (MOVES_SERIES.has(event.target.id)) this.repeat.follow(this.booking()?.start);
+      const booking = MOVES_SERIES.has(event.target.id) && this.booking();
+      if (booking) this.repeat.follow(Date.parse(booking.starts_at));
       this.repeat.changed();
     };
     form.addEventListener("input", changed);
@@ -105,7 +106,6 @@ export class NewDialog {
       starts_at: new Date(times.start).toISOString(),
       ends_at: new Date(times.end).toISOString(),
       title: $("#new-title-input").value.trim() || "Appointment",
-      start: times.start,
     };
     if ($("#new-client").value) data.client_id = $("#new-client").value;
     return data;
@@ -128,7 +128,7 @@ export class NewDialog {
       message.textContent = rule.problem;
       return;
     }
-    const { start, ...data } = booking;
+    const data = { ...booking };
     if (rule) data.recurrence = rule.text;
     const notes = $("#new-notes").value.trim();
     if (notes) data.notes = notes;
@@ -138,6 +138,7 @@ export class NewDialog {
     try {
       const answer = await this.actions.create(data);
       this.dialog.close();
+      const start = Date.parse(data.starts_at);
       const first = `${F.day(Z.dayOf(start, tz))} ${F.timeRange(start, Date.parse(data.ends_at), tz)}`;
       const count = answer.appointments?.length || 1;
       if (count > 1) this.feedback.say(`Booked ${count} appointments: ${answer.appointment.title}, ${rule.words}, from ${first}.`);
