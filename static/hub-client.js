@@ -39,7 +39,7 @@
  *
  *   // Slot holds (PROTOCOL.md "Slot holds"): a calendar subscription also keeps
  *   // the channel's live holds, from the snapshot's `holds` and the
- *   // slot.held / slot.released / appointment.created {hold_id} events.
+ *   // slot.held / slot.released events and appointment.created or .updated with `hold_id`.
  *   const cal = hub.subscribe("calendar:<id>", { onHolds(holds) {} }); // [hold], after every change
  *   cal.holds;                            // Map hold id -> hold, as the hub projected it to you
  *   const hold = await hub.hold(calendarId, startsAt, endsAt); // {id, calendar_id, starts_at, ends_at, expires_at, held_by}
@@ -691,8 +691,8 @@ class Subscription {
       return true;
     }
     if (event.event === "slot.released") return this.holds.delete(data.id);
-    // A booking made from a hold ends it; its event stands in for slot.released.
-    if (event.event === "appointment.created" && data.hold_id) return this.holds.delete(data.hold_id);
+    // A booking (or a move) that took a hold over ends it; its event stands in for slot.released.
+    if (event.event?.startsWith("appointment.") && data.hold_id) return this.holds.delete(data.hold_id);
     return false;
   }
 

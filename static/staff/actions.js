@@ -13,7 +13,9 @@ export class Actions {
 
   /** Send a write about one item; its answer (or the truth after a refusal) lands in the store. */
   async write(type, data, item = null) {
-    if (item) this.store.own.add(item.id);
+    // The echoes of our own write are not news; for a series, any occurrence's may be ours.
+    const own = item ? this.occurrencesOf(item, data.scope).map((one) => one.id) : [];
+    for (const id of own) this.store.own.add(id);
     try {
       const answer = await this.hub.request(type, data);
       const written = answer.appointments || [answer.appointment || answer.block].filter(Boolean);
@@ -26,27 +28,38 @@ export class Actions {
       if (calendarId && !current) this.live.resync(calendarId);
       throw error;
     } finally {
-      if (item) this.store.own.delete(item.id);
+      for (const id of own) this.store.own.delete(id);
     }
   }
 
-  /** A new time for an appointment (or series occurrence: `scope` once the hub has series). */
-  move(item, startMs, endMs) {
+  /** The item and, when a write's scope reaches further, the other occurrences of its series in the store. */
+  occurrencesOf(item, scope = "one") {
+    if (!item.series_id || scope === "one") return [item];
+    return [...this.store.items.values()].filter((one) => one.id === item.id || one.series_id === item.series_id);
+  }
+
+  /** A new time for an appointment; for an occurrence of a series, `scope` says which others move with it. */
+  move(item, startMs, endMs, scope = "one") {
     const data = {
       appointment_id: item.id,
       version: item.version,
       starts_at: new Date(startMs).toISOString(),
       ends_at: new Date(endMs).toISOString(),
     };
-    return this.write("appointment.update", data, item);
+    return this.write("appointment.update", withScope(data, item, scope), item);
+  }
+
+  /** A new title or notes, for one appointment or (by scope) occurrences of its series. */
+  edit(item, fields, scope = "one") {
+    return this.write("appointment.update", withScope({ appointment_id: item.id, version: item.version, ...fields }, item, scope), item);
   }
 
   setStatus(item, status) {
     return this.write("appointment.set_status", { appointment_id: item.id, status, version: item.version }, item);
   }
 
-  cancel(item) {
-    return this.write("appointment.cancel", { appointment_id: item.id, version: item.version }, item);
+  cancel(item, scope = "one") {
+    return this.write("appointment.cancel", withScope({ appointment_id: item.id, version: item.version }, item, scope), item);
   }
 
   /** Undo of a cancel: the hub allows it as a new booking of the same slot. */
@@ -80,6 +93,11 @@ export class Actions {
     );
   }
 
+  /** What a create would book and refuse, booking nothing: {occurrences, conflicts}. */
+  preview(data) {
+    return this.hub.request("appointment.create", { ...data, preview: true });
+  }
+
   block(calendarId, startMs, endMs, reason) {
     const data = {
       calendar_id: calendarId,
@@ -92,6 +110,11 @@ export class Actions {
 
   unblock(item) {
     return this.write("calendar.unblock", { block_id: item.id }, item);
+  }
+
+  /** End someone's live hold (staff may). */
+  releaseHold(hold) {
+    return this.hub.release(hold.id);
   }
 
   // Administration and look-ups
@@ -116,11 +139,21 @@ export class Actions {
     return user;
   }
 
+  /** Every occurrence of an item's series (from its client's channel), soonest first. */
+  async seriesOf(item) {
+    return (await this.appointmentsOf(item.client_id)).filter((one) => one.series_id === item.series_id);
+  }
+
   /** Every appointment of one client (their user channel), soonest first. */
   async appointmentsOf(userId) {
     const { appointments } = await this.hub.request("appointments.list", { channel: `user:${userId}` });
     return appointments.sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
   }
+}
+
+/** A write's data with its scope, for an occurrence of a series (a lone appointment takes none). */
+function withScope(data, item, scope) {
+  return item.series_id ? { ...data, scope } : data;
 }
 
 const PLAIN = {

@@ -4,7 +4,7 @@
 import { h } from "../ui.js";
 import * as Z from "../zoned.js";
 import { highlight } from "./blocks.js";
-import { describe } from "./describe.js";
+import { RECURRING, describe } from "./describe.js";
 import * as F from "./format.js";
 
 export class AgendaView {
@@ -51,7 +51,7 @@ export class AgendaView {
                   d.zone ? [" ", h("span", { class: "ag-zone" }, d.zone)] : null,
                 ),
                 " ",
-                h("span", { class: "ag-status" }, d.shownStatus),
+                h("span", { class: "ag-status" }, d.shownStatus, d.series ? [" ", h("span", { class: "ag-series" }, `↻ ${RECURRING}`)] : null),
                 " ",
                 h("span", { class: "ag-cal" }, h("span", { class: "chip", "aria-hidden": "true" }), d.calendar?.name || ""),
               );

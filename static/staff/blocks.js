@@ -15,13 +15,14 @@ export function drawBlock(block, entry, col, columns, store, tz) {
   const { item } = entry;
   const d = describe(item, store, tz);
   const height = entry.bottom - entry.top;
-  const size = height < 25 ? " tiny" : height < 44 ? " short" : height < 60 ? " medium" : "";
+  const size = sizeOf(height);
   const color = store.colors.get(item.calendar_id) ?? 0;
   const flashing = block.classList.contains("glowing") ? " glowing" : "";
   const kind = d.block ? " is-block" : "";
   const resizable = !d.block && ACTIVE.has(item.status) && entry.endsHere ? " resizable" : "";
   // Write only what changed: a live event re-lays a whole column, and every write costs style work.
-  const className = `appt cal-${color} status-${item.status}${kind}${entry.behind ? " behind" : ""}${size}${resizable}${flashing}`;
+  const series = item.series_id ? " in-series" : "";
+  const className = `appt cal-${color} status-${item.status}${kind}${series}${entry.behind ? " behind" : ""}${size}${resizable}${flashing}`;
   if (block.className !== className) block.className = className;
   if (block._item !== item || block.dataset.col !== String(col)) {
     block._item = item;
@@ -34,16 +35,8 @@ export function drawBlock(block, entry, col, columns, store, tz) {
       version: String(item.version),
     });
   }
-  const geometry = `${entry.top}|${height}|${col}/${columns}|${entry.col}|${entry.cols}|${entry.span}`;
-  if (block._geometry !== geometry) {
-    block._geometry = geometry;
-    block.style.top = `${entry.top - rowOf(entry.top) * SLOT_MINUTES}px`;
-    block.style.height = `${Math.max(10, height - 1)}px`;
-    const { left, width } = across(col, columns, entry.col, entry.cols, entry.span);
-    block.style.left = left;
-    block.style.width = width;
-  }
-  const fit = Math.max(1, Math.floor((height - 2) / LINE_PX));
+  placeBlock(block, entry, col, columns);
+  const fit = linesThatFit(height);
   const signature = `${d.label}|${fit}|${height < 25}|${height < 60}`;
   if (block._signature === signature) return;
   block._signature = signature;
@@ -63,6 +56,29 @@ export function drawBlock(block, entry, col, columns, store, tz) {
 }
 
 const LINE_PX = 14;
+
+/** How many lines of text a block of this height shows. */
+export function linesThatFit(height) {
+  return Math.max(1, Math.floor((height - 2) / LINE_PX));
+}
+
+/** Where a block sits in its row, written only when it moved. */
+export function placeBlock(block, entry, col, columns) {
+  const height = entry.bottom - entry.top;
+  const geometry = `${entry.top}|${height}|${col}/${columns}|${entry.col}|${entry.cols}|${entry.span}`;
+  if (block._geometry === geometry) return;
+  block._geometry = geometry;
+  block.style.top = `${entry.top - rowOf(entry.top) * SLOT_MINUTES}px`;
+  block.style.height = `${Math.max(10, height - 1)}px`;
+  const { left, width } = across(col, columns, entry.col, entry.cols, entry.span);
+  block.style.left = left;
+  block.style.width = width;
+}
+
+/** The size class of a block: short blocks get tighter lines. */
+export function sizeOf(height) {
+  return height < 25 ? " tiny" : height < 44 ? " short" : height < 60 ? " medium" : "";
+}
 
 const GLOW = [
   { boxShadow: "0 0 0 4px rgba(250, 204, 21, 0.95)" },

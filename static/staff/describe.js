@@ -1,5 +1,6 @@
 // How an appointment or a block is put into words, the same in every view:
-// its visible lines and its accessible name (start time, title, client, status).
+// its visible lines and its accessible name (start time, title, client, status,
+// and "recurring" for an occurrence of a series).
 
 import * as Z from "../zoned.js";
 import * as F from "./format.js";
@@ -14,7 +15,10 @@ export const STATUS_WORDS = {
 
 const described = new WeakMap(); // item -> {key, words}: an item object never changes, a new version is a new object
 
-/** {time, title, who, zone, status, shownStatus, label, calendar} of an item as the viewer in `tz` sees it. */
+/** The word a series' occurrence carries in names (its mark, ↻, is drawn beside its title). */
+export const RECURRING = "recurring";
+
+/** {time, title, who, zone, status, shownStatus, series, label, calendar} of an item as the viewer in `tz` sees it. */
 export function describe(item, store, tz = store.view.tz) {
   const key = `${tz}|${store.revision}`;
   const hit = described.get(item);
@@ -35,11 +39,12 @@ function wordsOf(item, store, tz) {
   const zone = calendar ? ownZone(s, e, tz, calendar.timezone) : "";
   const status = STATUS_WORDS[item.status] || item.status;
   const shownStatus = block ? (item.status === "cancelled" ? "lifted" : "") : status;
+  const series = Boolean(item.series_id);
   // The order in which a block shows its lines (title, client, time, own zone,
   // status), then the rest: what a block shows is always the start of its
   // name, whatever its height cuts off (WCAG 2.5.3, "label in name").
-  const label = [title, who, time, zone, shownStatus, calendar?.name].filter(Boolean).join(", ");
-  return { s, e, time, title, who, zone, status, shownStatus, block, calendar, label };
+  const label = [title, who, time, zone, shownStatus, series ? RECURRING : "", calendar?.name].filter(Boolean).join(", ");
+  return { s, e, time, title, who, zone, status, shownStatus, series, block, calendar, label };
 }
 
 /** "09:00–09:30 London time" when the calendar's wall clock differs from the viewer's. */

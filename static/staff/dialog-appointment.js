@@ -1,6 +1,8 @@
 // The dialog of one appointment (or time-off block): what it is, its status
-// actions (asked once where they are hard to undo), a new time; it follows
-// live changes made by others while open.
+// actions (asked once where they are hard to undo), a new time, its title and
+// notes; it follows live changes made by others while open. An occurrence of
+// a recurring series says so, with its place in the series, and asks which
+// occurrences a change is for (scope.js).
 
 import { $, show } from "../ui.js";
 import * as Z from "../zoned.js";
@@ -9,6 +11,8 @@ import { confirmAction } from "./confirm.js";
 import { STATUS_WORDS, describe, ownZone, when } from "./describe.js";
 import * as F from "./format.js";
 import { ACTIVE } from "./store.js";
+import { scopeFor } from "./scope.js";
+import { explainSeries, howMany, placeInSeries } from "./series.js";
 import { readTimes, timeFields, writeTimes } from "./times.js";
 
 export class AppointmentDialog {
@@ -26,12 +30,13 @@ export class AppointmentDialog {
       if (action) this.act(action);
     });
     $("#move-save").addEventListener("click", () => this.reschedule());
+    $("#edit-save").addEventListener("click", () => this.saveDetails());
     $("#appt-form").addEventListener("submit", (event) => {
       if (event.submitter?.value === "close") return;
       event.preventDefault(); // Enter in a time field saves the new time
       if (!$("#appt-move").hidden) this.reschedule();
     });
-    for (const id of ["#move-date", "#move-start", "#move-end"]) $(id).addEventListener("input", () => (this.dirty = true));
+    for (const id of ["#move-date", "#move-start", "#move-end", "#edit-title", "#edit-notes"]) $(id).addEventListener("input", () => (this.dirty = true));
     this.dialog.addEventListener("close", () => {
       this.item = null;
       this.returnTo?.isConnected && this.returnTo.focus();
@@ -45,8 +50,23 @@ export class AppointmentDialog {
     this.dirty = false;
     $("#appt-msg").textContent = "";
     $("#appt-changed").textContent = "";
+    $("#appt-edit").open = false;
+    this.members = null; // the occurrences of its series, once asked for
     this.fill();
     if (!this.dialog.open) this.dialog.showModal();
+    if (item.series_id) this.loadSeries(item);
+  }
+
+  /** Where this occurrence sits in its series: its client's appointments of the same series. */
+  async loadSeries(item) {
+    try {
+      const members = await this.actions.seriesOf(item);
+      if (this.item?.id !== item.id) return;
+      this.members = members;
+      this.fill();
+    } catch {
+      /* the series line stays without its place */
+    }
   }
 
   /** Someone else's change to the open item shows here at once. */
@@ -83,6 +103,11 @@ export class AppointmentDialog {
     $("#appt-client").textContent = d.block ? `Blocked by ${person?.full_name || "staff"}` : person ? `${person.full_name} · ${person.email}` : "—";
     $("#appt-client-label").textContent = d.block ? "By" : "Client";
     $("#appt-notes").textContent = a.notes || "—";
+    const series = Boolean(a.series_id);
+    show($("#appt-series-label"), series);
+    show($("#appt-series"), series);
+    const place = series && this.members ? placeInSeries(a, this.members, tz) : "";
+    $("#appt-series").textContent = series ? `Part of a recurring series${place ? `: ${place}` : ""}` : "";
     const started = Date.now() >= d.s;
     const can = {
       confirmed: !d.block && a.status === "pending",
@@ -93,8 +118,13 @@ export class AppointmentDialog {
     };
     for (const button of document.querySelectorAll("#appt-actions button")) show(button, can[button.dataset.action]);
     show($("#appt-move"), !d.block && ACTIVE.has(a.status));
+    show($("#appt-edit"), !d.block && ACTIVE.has(a.status));
     $("#appt-move-tz").textContent = `(${F.city(tz)} time)`;
-    if (!this.dirty) writeTimes(this.fields, d.s, d.e, tz);
+    if (!this.dirty) {
+      writeTimes(this.fields, d.s, d.e, tz);
+      $("#edit-title").value = a.title || "";
+      $("#edit-notes").value = a.notes || "";
+    }
   }
 
   async act(action) {
@@ -106,14 +136,18 @@ export class AppointmentDialog {
       completed: { title: "Mark as completed?", body: `${d.title} with ${d.who || "the client"}, ${when(a, this.store.view.tz)}.`, confirm: "Complete", keep: "Go back", danger: false },
       no_show: { title: "Mark as a no-show?", body: `${d.who || "The client"} did not come to ${d.title}, ${when(a, this.store.view.tz)}.`, confirm: "Mark no-show", keep: "Go back" },
     };
-    if (asks[action] && !(await confirmAction(asks[action]))) return;
+    // An occurrence of a series: the scope question is the confirmation.
+    const scope = action === "cancel" && a.series_id ? await scopeFor(a, "cancel", this.store) : "one";
+    if (!scope) return;
+    if (asks[action] && !a.series_id && !(await confirmAction(asks[action]))) return;
     const busy = [...this.dialog.querySelectorAll("button")];
     busy.forEach((b) => (b.disabled = true));
     try {
       if (action === "cancel") {
-        const { appointment } = await this.actions.cancel(a);
+        const answer = await this.actions.cancel(a, scope);
         this.dialog.close();
-        this.offerUndo(appointment);
+        if (scope === "one") this.offerUndo(answer.appointment);
+        else this.feedback.say(`Cancelled ${howMany(answer)}: ${d.title}.`);
       } else if (action === "unblock") {
         await this.actions.unblock(a);
         this.dialog.close();
@@ -156,20 +190,49 @@ export class AppointmentDialog {
       $("#appt-msg").textContent = "Give a date, a start and an end; the end after the start, at most 12 hours later.";
       return;
     }
+    const scope = await scopeFor(a, "move", this.store);
+    if (!scope) return;
     try {
-      await this.actions.move(a, times.start, times.end);
+      const answer = await this.actions.move(a, times.start, times.end, scope);
       this.dialog.close();
-      this.feedback.say(`Moved: ${a.title} to ${F.day(Z.dayOf(times.start, tz))}, ${F.timeRange(times.start, times.end, tz)}.`);
+      const place = `${F.day(Z.dayOf(times.start, tz))}, ${F.timeRange(times.start, times.end, tz)}`;
+      if (scope === "one") this.feedback.say(`Moved: ${a.title} to ${place}.`);
+      else this.feedback.say(`Moved ${howMany(answer)} ${a.title}; this one is now ${place}.`);
     } catch (error) {
-      this.refused(error);
+      this.refused(error, "moved");
     }
   }
 
-  refused(error) {
+  /** A new title or notes (for the occurrences the scope names). */
+  async saveDetails() {
+    const a = this.item;
+    if (!a) return;
+    const title = $("#edit-title").value.trim();
+    if (!title) {
+      $("#appt-msg").textContent = "Give the appointment a title.";
+      return;
+    }
+    const fields = { title, notes: $("#edit-notes").value.trim() };
+    if (fields.title === a.title && fields.notes === (a.notes || "")) {
+      $("#appt-msg").textContent = "Nothing to save: the title and notes are as they were.";
+      return;
+    }
+    const scope = await scopeFor(a, "edit", this.store);
+    if (!scope) return;
+    try {
+      const answer = await this.actions.edit(a, fields, scope);
+      this.dialog.close();
+      this.feedback.say(scope === "one" ? `Saved: ${title}.` : `Saved ${howMany(answer)}: ${title}.`);
+    } catch (error) {
+      this.refused(error, "changed");
+    }
+  }
+
+  refused(error, verb = "changed") {
     this.dirty = false;
     this.fill();
     const message = $("#appt-msg");
-    message.textContent = explain(error);
+    message.textContent = explainSeries(error, this.store.view.tz, verb);
     message.dataset.code = error.code || "";
   }
 }

@@ -1,11 +1,16 @@
-// "New appointment": calendar, day and times (the viewer's zone), title,
-// client found by name or email, notes.
+// "New appointment": calendar, day and times (the viewer's zone), whether and
+// how it repeats (repeat.js), title, client found by name or email, notes.
 
 import { $, debounce, h } from "../ui.js";
 import * as Z from "../zoned.js";
 import { explain } from "./actions.js";
 import * as F from "./format.js";
+import { Repeat } from "./repeat.js";
+import { conflictSentence } from "./series.js";
 import { readTimes, timeFields, writeTimes } from "./times.js";
+
+// Fields whose change moves the occurrences of a series: preview again.
+const MOVES_SERIES = new Set(["new-calendar", "new-date", "new-start", "new-end"]);
 
 export class NewDialog {
   constructor(store, actions, feedback) {
@@ -29,6 +34,16 @@ export class NewDialog {
       this.search(event.target.value.trim());
     });
     this.dialog.addEventListener("close", () => this.returnTo?.isConnected && this.returnTo.focus());
+    this.repeat = new Repeat(store, actions, () => this.booking());
+    const form = $("#new-form");
+    const changed = (event) => {
+      if (!MOVES_SERIES.has(event.target.id) && !event.target.closest("#rep-options, .repeat-row")) return;
+      const booking = MOVES_SERIES.has(event.target.id) && this.booking();
+      if (booking) this.repeat.follow(Date.parse(booking.starts_at));
+      this.repeat.changed();
+    };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
   }
 
   /** Open at a place: {calendarId, start, end?, client?}. */
@@ -47,6 +62,7 @@ export class NewDialog {
     const end = target.end && target.end - start >= 5 * 60_000 ? target.end : start + 30 * 60_000;
     const tz = this.store.view.tz;
     writeTimes(this.fields, start, end, tz);
+    this.repeat.reset(start);
     $("#new-tz").textContent = `Times in ${F.city(tz)} time (${tz}).`;
     $("#new-msg").textContent = "";
     $("#new-title-input").value = "Appointment";
@@ -81,36 +97,56 @@ export class NewDialog {
     if (select.options.length === 1) select.selectedIndex = 0;
   }
 
-  async create() {
-    const message = $("#new-msg");
+  /** The booking the dialog describes, without its repeat, or null when its times are unusable. */
+  booking() {
     const times = readTimes(this.fields, this.store.view.tz);
-    if (!times) {
-      message.textContent = "Give a date, a start and an end; the end after the start, at most 12 hours later.";
-      return;
-    }
-    if (!$("#new-client").value) {
-      message.textContent = "Pick the client: search by name or email, then choose one.";
-      $("#new-client-search").focus();
-      return;
-    }
+    if (!times) return null;
     const data = {
       calendar_id: $("#new-calendar").value,
       starts_at: new Date(times.start).toISOString(),
       ends_at: new Date(times.end).toISOString(),
       title: $("#new-title-input").value.trim() || "Appointment",
-      client_id: $("#new-client").value,
     };
+    if ($("#new-client").value) data.client_id = $("#new-client").value;
+    return data;
+  }
+
+  async create() {
+    const message = $("#new-msg");
+    const booking = this.booking();
+    if (!booking) {
+      message.textContent = "Give a date, a start and an end; the end after the start, at most 12 hours later.";
+      return;
+    }
+    if (!booking.client_id) {
+      message.textContent = "Pick the client: search by name or email, then choose one.";
+      $("#new-client-search").focus();
+      return;
+    }
+    const rule = this.repeat.rule(booking);
+    if (rule?.problem) {
+      message.textContent = rule.problem;
+      return;
+    }
+    const data = { ...booking };
+    if (rule) data.recurrence = rule.text;
     const notes = $("#new-notes").value.trim();
     if (notes) data.notes = notes;
     message.textContent = "";
     $("#new-submit").disabled = true;
+    const tz = this.store.view.tz;
     try {
-      const { appointment } = await this.actions.create(data);
+      const answer = await this.actions.create(data);
       this.dialog.close();
-      const tz = this.store.view.tz;
-      this.feedback.say(`Booked: ${appointment.title}, ${F.day(Z.dayOf(times.start, tz))} ${F.timeRange(times.start, times.end, tz)}.`);
+      const start = Date.parse(data.starts_at);
+      const first = `${F.day(Z.dayOf(start, tz))} ${F.timeRange(start, Date.parse(data.ends_at), tz)}`;
+      const count = answer.appointments?.length || 1;
+      if (count > 1) this.feedback.say(`Booked ${count} appointments: ${answer.appointment.title}, ${rule.words}, from ${first}.`);
+      else this.feedback.say(`Booked: ${answer.appointment.title}, ${first}.`);
     } catch (error) {
-      message.textContent = explain(error);
+      const conflicts = error.details?.conflicts;
+      if (rule && conflicts?.length) this.repeat.refused(conflicts);
+      message.textContent = conflicts?.length ? `Nothing was booked: ${conflictSentence(conflicts, tz, "booked", "")}` : explain(error);
       message.dataset.code = error.code || "";
     } finally {
       $("#new-submit").disabled = false;

@@ -13,7 +13,7 @@ export class GridDrag {
   constructor(grid, keys, handlers) {
     this.grid = grid;
     this.keys = keys;
-    this.handlers = handlers; // {move, selection, newAt, open}
+    this.handlers = handlers; // {move, selection, newAt, open, openHold}
     this.ghost = new Ghost(grid);
     this.gesture = null;
     this.suppressClick = false;
@@ -130,6 +130,11 @@ export class GridDrag {
     }
     if (this.keys.moving) return;
     const blockEl = event.target.closest(".appt");
+    if (blockEl?.dataset.hold !== undefined) {
+      const hold = this.grid.store.holds.get(blockEl.dataset.id);
+      if (hold) this.handlers.openHold(hold);
+      return;
+    }
     if (blockEl) {
       const item = this.grid.store.get(blockEl.dataset.id);
       if (item) this.handlers.open(item);

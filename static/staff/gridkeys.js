@@ -98,6 +98,11 @@ export class GridKeys {
 
   blockKey(event, block) {
     if (event.key !== "m" && event.key !== "M") return;
+    if (block.dataset.hold !== undefined) {
+      event.preventDefault();
+      this.handlers.announce("Someone is booking this time right now; a hold cannot be moved.");
+      return;
+    }
     const item = this.grid.store.get(block.dataset.id);
     if (!item) return;
     event.preventDefault();

@@ -1,5 +1,7 @@
 // Keeps the store in step with the hub: one subscription per shown calendar,
-// over the shown period, resumed by hub-client.js after every reconnect.
+// over the shown period, resumed by hub-client.js after every reconnect. Its
+// live slot holds come from hub-client.js too (snapshot `holds`, slot.held,
+// slot.released, and bookings that took a hold over).
 
 export class Live {
   constructor(hub, store, { onError = () => {} } = {}) {
@@ -27,6 +29,7 @@ export class Live {
       if (!wanted.has(id)) {
         sub.unsubscribe();
         this.subs.delete(id);
+        this.store.setHolds(id, []);
       } else if (moved) {
         this.waiting.add(id);
         sub.setRange(from_, to_).catch(() => {});
@@ -44,6 +47,7 @@ export class Live {
       to: this.range[1],
       onSnapshot: (list) => this.snapshot(calendarId, list),
       onEvent: (event) => this.apply(event),
+      onHolds: (holds) => this.store.setHolds(calendarId, holds),
       onError: (error) => this.onError(error),
     });
     this.subs.set(calendarId, sub);

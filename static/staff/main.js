@@ -1,24 +1,28 @@
 // The staff and admin application: builds the store, the live link to the
-// hub, the screens and dialogs, and routes between Schedule, Calendars and
-// Users (#calendars, #users). startStaff() is what app.js calls.
+// hub, the screens and dialogs, and routes between Schedule, Calendars,
+// Users, Webhooks (admins) and Subscribe (#calendars, #users, #webhooks,
+// #feeds). startStaff() is what app.js calls.
 
 import { $, show } from "../ui.js";
 import * as Z from "../zoned.js";
 import { Actions, explain } from "./actions.js";
 import { CalendarsAdmin } from "./admin-calendars.js";
 import { UsersAdmin } from "./admin-users.js";
+import { WebhooksAdmin } from "./admin-webhooks.js";
 import { AppointmentDialog } from "./dialog-appointment.js";
 import { BlockDialog } from "./dialog-block.js";
 import { NewDialog } from "./dialog-new.js";
 import { Feedback } from "./feedback.js";
+import { FeedsScreen } from "./feeds.js";
 import { firstDayOfWeek } from "./format.js";
 import { Live } from "./live.js";
+import { Rest } from "./rest.js";
 import { Schedule } from "./schedule.js";
 import { ClientSearch } from "./search.js";
 import { Store } from "./store.js";
 import { readState, screenOf, writeState } from "./url.js";
 
-export async function startStaff({ hub, user }) {
+export async function startStaff({ hub, auth, user }) {
   const phone = window.matchMedia("(max-width: 720px)").matches;
   const wanted = readState({ phone });
   const store = new Store(user, {
@@ -39,10 +43,13 @@ export async function startStaff({ hub, user }) {
   };
   const schedule = new Schedule({ store, actions, feedback, dialogs });
   const admin = user.role === "admin";
+  const rest = new Rest(auth);
   const screens = {
     schedule,
     calendars: admin ? new CalendarsAdmin(store, actions, feedback) : null,
     users: admin ? new UsersAdmin(store, actions, feedback) : null,
+    webhooks: admin ? new WebhooksAdmin(store, rest, feedback) : null,
+    feeds: new FeedsScreen(store, rest, feedback),
   };
   new ClientSearch(store, actions, {
     reveal: (appointment) => {

@@ -4,7 +4,7 @@
 import { fill, h } from "../ui.js";
 import * as Z from "../zoned.js";
 import { highlight } from "./blocks.js";
-import { describe } from "./describe.js";
+import { RECURRING, describe } from "./describe.js";
 import * as F from "./format.js";
 
 const SHOWN_PER_DAY = 3;
@@ -73,10 +73,10 @@ export class MonthView {
           {
             type: "button",
             tabindex: "-1",
-            class: `mg-item cal-${this.store.colors.get(item.calendar_id) ?? 0} status-${item.status}${d.block ? " is-block" : ""}`,
+            class: `mg-item cal-${this.store.colors.get(item.calendar_id) ?? 0} status-${item.status}${d.block ? " is-block" : ""}${d.series ? " in-series" : ""}`,
             title: d.label,
             // What shows ("09:30 Vaccination") starts the name (WCAG 2.5.3).
-            "aria-label": [`${F.time(d.s, tz)} ${d.title}`, d.who, d.shownStatus, d.calendar?.name, `until ${F.time(d.e, tz)}`].filter(Boolean).join(", "),
+            "aria-label": [`${F.time(d.s, tz)} ${d.title}`, d.who, d.shownStatus, d.series ? RECURRING : "", d.calendar?.name, `until ${F.time(d.e, tz)}`].filter(Boolean).join(", "),
             dataset: { id: item.id, status: item.status },
           },
           h("span", { class: "mg-dot", "aria-hidden": "true" }),

@@ -6,9 +6,13 @@ import { $, h, show } from "../ui.js";
 import * as Z from "../zoned.js";
 import { AgendaView } from "./agenda.js";
 import { explain } from "./actions.js";
+import { confirmAction } from "./confirm.js";
 import { GridDrag } from "./drag.js";
 import * as F from "./format.js";
 import { GridKeys } from "./gridkeys.js";
+import { holdWhen, holderName } from "./holds.js";
+import { scopeFor } from "./scope.js";
+import { explainSeries, howMany } from "./series.js";
 import { MonthView } from "./month.js";
 import { VIEWS, periodOf, step } from "./period.js";
 import { openIntervals } from "./store.js";
@@ -28,8 +32,9 @@ export class Schedule {
     this.view = null;
     this.range = null; // the selected range of the grid
     const intents = {
-      newAt: (target) => target && this.dialogs.create.open(target),
+      newAt: (target) => target && this.offer(target),
       open: (item) => this.dialogs.appointment.open(item),
+      openHold: (hold) => this.releaseHold(hold),
       move: (item, start, end) => this.move(item, start, end),
       blockTime: (range) => this.dialogs.block.open(range, () => this.select(null)),
       selection: (range) => this.select(range),
@@ -104,6 +109,9 @@ export class Schedule {
       this.pending = null; // a full render reads everything anyway
       this.renderToolbar();
       this.render();
+    } else if (change.type === "holds") {
+      this.flush();
+      if (this.view === this.grid) this.grid.updateHolds(change.changes);
     } else if (change.type === "items" && !change.snapshot) {
       this.flush(); // a live change or our own answer: at once, after anything waiting
       this.view?.update(change.changes);
@@ -196,14 +204,51 @@ export class Schedule {
     $("#sel-text").textContent = `${F.day(Z.dayOf(range.start, tz))}, ${F.timeRange(range.start, range.end, tz)}${calendar ? `, ${calendar.name}` : ""}`;
   }
 
+  /** New appointment at a place of the grid, unless someone is booking that time right now. */
+  offer(target) {
+    const end = target.end ?? target.start + 15 * 60_000;
+    const hold = target.calendarId && this.store.heldAgainst(target.calendarId, target.start, end);
+    if (!hold) return this.dialogs.create.open(target);
+    const words = `${holdWhen(hold, this.store.view.tz)} is being booked right now; pick another time.`;
+    this.intents.announce(words);
+    this.feedback.say(words, { kind: "info" });
+  }
+
+  /** A hold's block: staff may end it (a client who walked away), after asking once. */
+  async releaseHold(hold) {
+    const tz = this.store.view.tz;
+    const who = holderName(hold, this.store) || "Someone";
+    const ok = await confirmAction({
+      title: "Release this hold?",
+      body: `${who === "you" ? "You are" : `${who} is`} booking ${holdWhen(hold, tz)} right now. Releasing the hold lets anyone book that time.`,
+      confirm: "Release hold",
+      keep: "Leave it",
+    });
+    if (!ok) return;
+    try {
+      await this.actions.releaseHold(hold);
+      this.feedback.say(`Released the hold on ${holdWhen(hold, tz)}.`);
+    } catch (error) {
+      const why = error.code === "not_found" ? "That hold has already ended." : explain(error);
+      this.feedback.say(why, { kind: "error", code: error.code });
+    }
+  }
+
   /** Move (or resize) an appointment; a refusal leaves it where it was, and says why. */
   async move(item, start, end) {
     const tz = this.store.view.tz;
     try {
-      await this.actions.move(item, start, end);
-      this.feedback.say(`Moved: ${item.title} to ${F.day(Z.dayOf(start, tz))}, ${F.timeRange(start, end, tz)}.`);
+      const scope = await scopeFor(item, "move", this.store); // an occurrence of a series: which ones?
+      if (!scope) {
+        this.intents.announce("Move cancelled; the appointment stays where it was.");
+        return;
+      }
+      const answer = await this.actions.move(item, start, end, scope);
+      const place = `${F.day(Z.dayOf(start, tz))}, ${F.timeRange(start, end, tz)}`;
+      if (scope === "one") this.feedback.say(`Moved: ${item.title} to ${place}.`);
+      else this.feedback.say(`Moved ${howMany(answer)} ${item.title}; this one is now ${place}.`);
     } catch (error) {
-      this.feedback.say(`${item.title} was not moved. ${explain(error)}`, { kind: "error", code: error.code });
+      this.feedback.say(`${item.title} was not moved. ${explainSeries(error, tz, "moved")}`, { kind: "error", code: error.code });
     } finally {
       if (this.view === this.grid) this.grid.focusBlock(item.id);
     }

@@ -10,9 +10,12 @@
 // `origin` is "live" (someone else's change, to highlight), "mine" (an answer
 // to our own write) or "snapshot".
 //
-// Items are appointments and time-off blocks (kind "block"). Slot holds
-// (slot.held / slot.released) and series (series_id) slot in here when the hub
-// sends them: a reducer per event name in REDUCERS, holds in `this.holds`.
+//   {type: "holds", changes: [{before, after}]}   live slot holds came or went
+//
+// Items are appointments and time-off blocks (kind "block"); an occurrence of
+// a series carries `series_id`. Slot holds are kept apart in `this.holds`
+// (kind "hold"), as hub-client.js follows them per calendar channel: they are
+// not appointments, and nothing but the grid's layout mixes them in.
 
 import * as Z from "../zoned.js";
 import { periodOf } from "./period.js";
@@ -27,7 +30,7 @@ export class Store {
     this.colors = new Map(); // calendar id -> palette index
     this.people = new Map(); // user id -> user
     this.items = new Map(); // id -> appointment or block, those overlapping the period
-    this.holds = new Map(); // id -> hold, for the coming slot.held / slot.released events
+    this.holds = new Map(); // id -> live slot hold (kind "hold"), of the followed calendars
     this.own = new Set(); // ids with a write of ours in flight: their echo is not news
     this.loading = false; // snapshots of the shown period are still on their way (live.js)
     this.revision = 0; // grows when names of calendars or people change: words made from them are stale
@@ -158,6 +161,45 @@ export class Store {
   applyEvent(event) {
     const reduce = REDUCERS[event.event];
     if (reduce) reduce(this, event.data);
+  }
+
+  // Slot holds
+
+  /** The live holds of one calendar, as hub-client.js last reported them. */
+  setHolds(calendarId, holds) {
+    const changes = [];
+    const fresh = new Map(holds.map((hold) => [hold.id, hold]));
+    for (const [id, held] of this.holds) {
+      if (held.calendar_id === calendarId && !fresh.has(id)) {
+        this.holds.delete(id);
+        changes.push({ before: held, after: null });
+      }
+    }
+    for (const [id, hold] of fresh) {
+      const before = this.holds.get(id) || null;
+      if (before && before.expires_at === hold.expires_at && before.held_by === hold.held_by) continue;
+      const after = { ...hold, kind: "hold", status: "held" };
+      this.holds.set(id, after);
+      changes.push({ before, after });
+    }
+    if (changes.length) this.emit({ type: "holds", changes });
+  }
+
+  /** Live holds of some calendars that overlap [from, to), as between() gives items. */
+  holdsBetween(from, to, calendarIds = this.view.selected) {
+    const found = [];
+    for (const hold of this.holds.values()) {
+      if (!calendarIds.includes(hold.calendar_id)) continue;
+      const [s, e] = span(hold);
+      if (s < to && e > from) found.push({ item: hold, s, e });
+    }
+    return found;
+  }
+
+  /** Someone else's live hold on a calendar over [from, to), or null: that time is not to be offered. */
+  heldAgainst(calendarId, from, to) {
+    const found = this.holdsBetween(from, to, [calendarId]).find(({ item }) => item.held_by !== this.user.id);
+    return found ? found.item : null;
   }
 
   /** Items of some calendars that overlap [from, to), sorted by start. */

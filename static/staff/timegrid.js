@@ -1,13 +1,15 @@
 // The day and week views: an ARIA grid of 15-minute cells (rows) by days or
 // calendars (columns). Every cell is focusable and named with its date, time
-// and calendar; appointments are buttons inside the cell where they start,
-// laid out side by side where they overlap. Redraws only the columns a
+// and calendar; appointments and live slot holds are buttons inside the cell
+// where they start, laid out side by side where they overlap; cells under a
+// hold say "being booked" and are aria-disabled. Redraws only the columns a
 // change touches. Keys and pointer gestures live in gridkeys.js and drag.js.
 
 import { h } from "../ui.js";
 import * as Z from "../zoned.js";
 import { drawBlock, highlight } from "./blocks.js";
 import * as F from "./format.js";
+import { drawHold, heldRows, markHeld } from "./holds.js";
 import { ROWS, SLOT_MINUTES, across, entriesFor, rowOf } from "./layout.js";
 import { openIntervals } from "./store.js";
 
@@ -21,6 +23,7 @@ export class TimeGrid {
     this.columns = [];
     this.cells = []; // cells[col][row]
     this.blocks = new Map(); // "id@col" -> button
+    this.held = []; // per column, the Set of rows under a live hold
     this.focus = { col: 0, row: 36 };
     this.selection = null; // {col, from, to} rows, inclusive
   }
@@ -34,6 +37,7 @@ export class TimeGrid {
     const { period } = this.store;
     this.columns = this.columnsOf(period);
     this.blocks.clear();
+    this.held = this.columns.map(() => new Set());
     this.selection = null;
     const head = h(
       "div",
@@ -166,6 +170,7 @@ export class TimeGrid {
     const column = this.columns[col];
     const ids = column.calendars.map((c) => c.id);
     const found = ids.length ? this.store.between(column.start, column.end, ids) : [];
+    if (ids.length && this.store.holds.size) found.push(...this.store.holdsBetween(column.start, column.end, ids));
     const entries = entriesFor(found, column, this.tz);
     const seen = new Set();
     for (const entry of entries) {
@@ -178,7 +183,7 @@ export class TimeGrid {
         block.tabIndex = -1;
         this.blocks.set(key, block);
       }
-      drawBlock(block, entry, col, this.columns.length, this.store, this.tz);
+      (entry.item.kind === "hold" ? drawHold : drawBlock)(block, entry, col, this.columns.length, this.store, this.tz);
       const cell = this.cells[col][rowOf(entry.top)];
       if (block.parentElement !== cell) cell.append(block);
       if (live?.has(entry.item.id)) highlight(block);
@@ -189,6 +194,7 @@ export class TimeGrid {
         this.blocks.delete(key);
       }
     }
+    this.held[col] = markHeld(this.cells[col], this.held[col], heldRows(entries));
   }
 
   /** Redraw the columns a set of store changes touches. */
@@ -204,9 +210,14 @@ export class TimeGrid {
           if (s < column.end && e > column.start && column.calendars.some((c) => c.id === item.calendar_id)) touched.add(col);
         });
       }
-      if (origin === "live" && after) live.add(after.id);
+      if ((origin === "live" || origin === "hold") && after) live.add(after.id);
     }
     for (const col of touched) this.placeColumn(col, live);
+  }
+
+  /** Redraw the columns that holds came to or left (a new one glows). */
+  updateHolds(changes) {
+    this.update(changes.map(({ before, after }) => ({ before, after, origin: before ? "snapshot" : "hold" })));
   }
 
   /** Every block's words again (names of people arrived, zone changed). */

@@ -6,7 +6,7 @@ import { VIEWS } from "./period.js";
 
 const TZ_KEY = "hub.staff.tz";
 const CALENDARS_KEY = "hub.staff.calendars";
-export const SCREENS = ["schedule", "calendars", "users"];
+export const SCREENS = ["schedule", "calendars", "users", "webhooks", "feeds"];
 
 export function browserZone() {
   try {
@@ -57,7 +57,7 @@ export function writeState(view) {
   history.replaceState(history.state, "", `${location.pathname}?${params}${location.hash}`);
 }
 
-/** The screen named by the hash: #calendars, #users, else the schedule. */
+/** The screen named by the hash: #calendars, #users, #webhooks, #feeds, else the schedule. */
 export function screenOf(hash = location.hash) {
   const name = hash.replace(/^#\/?/, "");
   return SCREENS.includes(name) ? name : "schedule";
