@@ -129,10 +129,16 @@ def _sort_and_check(
 
 
 def _wire(conflicts: list[tuple[HubError, datetime, datetime]]) -> list[dict[str, Any]]:
-    return [
-        {"starts_at": format_time(start), "ends_at": format_time(end), "code": exc.code}
-        for exc, start, end in conflicts
-    ]
+    """Each conflict as PROTOCOL.md writes it, plus the rule broken when the error names one
+    (``held``: someone is booking it; ``buffer``; ``working_hours``, ``min_notice``, …)."""
+    found = []
+    for exc, start, end in conflicts:
+        entry = {"starts_at": format_time(start), "ends_at": format_time(end), "code": exc.code}
+        rule = (exc.details or {}).get("rule")
+        if rule is not None:
+            entry["rule"] = rule
+        found.append(entry)
+    return found
 
 
 def _refusal(conflicts: list[tuple[HubError, datetime, datetime]]) -> HubError:
