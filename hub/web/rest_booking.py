@@ -15,7 +15,7 @@ from hub.web.http import caller, json_response, read_json, runtime_of
 from hub.web.openapi import Endpoint, routes_of
 from hub.wire import json_schemas as wire
 from hub.wire import operations
-from hub.wire.messages import MESSAGES
+from hub.wire.messages import MESSAGES, PREVIEWED
 from hub.wire.schema import INT32_MAX, Field, Shape, parse_id, validate
 
 LIST_QUERY = Shape(
@@ -55,6 +55,8 @@ async def create(request: Request) -> JSONResponse:
     identity = await caller(request)
     data = validate(MESSAGES["appointment.create"].shape, await read_json(request))
     answer = await operations.run(runtime_of(request), identity, "appointment.create", data)
+    if answer.get("preview"):  # nothing was booked: the occurrences and conflicts
+        return json_response(answer)
     return json_response(answer["appointment"], status=201)
 
 
@@ -118,7 +120,9 @@ ENDPOINTS = [
         errors=(403, 404, 409),
         example=CREATE.example,
         answer_example=wire.EXAMPLE_APPOINTMENT,
-        description=SAME.format("appointment.create"),
+        other_answers={200: PREVIEWED},
+        description=SAME.format("appointment.create")
+        + " With `\"preview\": true` nothing is booked: 200 with the occurrences and conflicts.",
     ),
     Endpoint(
         "GET",
