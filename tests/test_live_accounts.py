@@ -145,3 +145,15 @@ async def test_revoked_sign_in_cannot_act_even_before_its_socket_closes(
     answer = await client.request("appointment.create", booking(calendar, 20, 21))
     assert answer["type"] == "error" and answer["error"]["code"] == "unauthorized"
     assert await client.closed_with() == 4001
+
+
+async def test_a_bad_token_in_auth_refresh_leaves_the_session_as_it_was(
+    hub: InProcessHub, api: httpx.AsyncClient
+) -> None:
+    """auth.refresh with a forged token is unauthorized, and the session it was sent on goes on."""
+    account = await sign_up(api)
+    client = await session(hub.ws_url, account.access_token)
+    refused = await client.error("auth.refresh", {"token": "not.a.token"})
+    assert refused["code"] == "unauthorized"
+    assert (await client.ok("ping"))["server_time"]
+    await client.close()

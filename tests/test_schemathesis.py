@@ -1,9 +1,10 @@
 """Schemathesis against /openapi.json on a live hub: no 500, every answer as documented.
 
-The run uses a private ``hub serve`` on the backend's database with its own
-Redis prefix and no per-address login throttle, so that the fuzzed sign-ins
-neither lock the shared server out nor get locked out themselves. The number
-of examples is bounded to keep the run within about half a minute per backend.
+The REST surface is the same whatever the backend, so it runs once, on the
+production kind (PostgreSQL + Redis): a private ``hub serve`` on a fresh
+database with its own Redis prefix and no per-address login throttle, so
+that the fuzzed sign-ins neither lock anyone out nor get locked out. The
+number of examples is bounded to keep the run near a minute.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import asyncio
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import SHARED_SERVER_ENV, Account, Backend, clear_redis_prefix, sign_in
+from tests.conftest import make_admin, make_calendar, services_env, sign_in
 from tests.servers import ROOT, HubServer
+from tests.wsclient import session
 
 HOOKS = ROOT / "tests" / "schemathesis_hooks.py"
 CHECKS = [
@@ -55,38 +56,30 @@ def run_schemathesis(url: str, env: dict[str, str], cwd: Path) -> subprocess.Com
     )
 
 
-async def test_rest_surface_matches_openapi_under_schemathesis(
-    backend: Backend,
-    api: httpx.AsyncClient,
-    admin: Account,
-    calendar: dict[str, Any],
-    tmp_path: Path,
-) -> None:
+@pytest.mark.services
+async def test_rest_surface_matches_openapi_under_schemathesis(tmp_path: Path) -> None:
     """Generated requests to every REST route: no 500, only documented statuses and bodies."""
-    prefix = f"hubtest:{uuid.uuid4().hex[:8]}:"
-    server = HubServer(
-        {
-            **backend.env,
-            **SHARED_SERVER_ENV,
-            "HUB_REDIS_PREFIX": prefix,
-            "HUB_LOGIN_MAX_FAILURES_PER_IP": "1000000",
-        }
-    )
-    fresh_admin = await sign_in(api, admin)
-    await asyncio.to_thread(server.start)
-    try:
-        env = {
-            **os.environ,
-            "SCHEMATHESIS_HOOKS": str(HOOKS),
-            "HUB_ST_URL": server.url,
-            "HUB_ST_ADMIN_TOKEN": fresh_admin.access_token,
-            "HUB_ST_CALENDAR_ID": calendar["id"],
-            "NO_COLOR": "1",
-        }
-        result = await asyncio.to_thread(run_schemathesis, server.url, env, tmp_path)
-    finally:
-        await asyncio.to_thread(server.stop)
-        if backend.name == "services":
-            await clear_redis_prefix(prefix)
+    async with services_env() as base:
+        env = {**base, "HUB_LOGIN_MAX_FAILURES_PER_IP": "1000000"}
+        server = HubServer(env)
+        await asyncio.to_thread(server.start)
+        try:
+            admin = await make_admin(server, env)
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+                writer = await session(server.ws_url, admin.access_token)
+                calendar = await make_calendar(writer)
+                await writer.close()
+                fresh_admin = await sign_in(api, admin)
+            st_env = {
+                **os.environ,
+                "SCHEMATHESIS_HOOKS": str(HOOKS),
+                "HUB_ST_URL": server.url,
+                "HUB_ST_ADMIN_TOKEN": fresh_admin.access_token,
+                "HUB_ST_CALENDAR_ID": calendar["id"],
+                "NO_COLOR": "1",
+            }
+            result = await asyncio.to_thread(run_schemathesis, server.url, st_env, tmp_path)
+        finally:
+            await asyncio.to_thread(server.stop)
     report = result.stdout[-12000:] + result.stderr[-3000:]
     assert result.returncode == 0, f"schemathesis failed:\n{report}\nhub log:\n{server.log()}"

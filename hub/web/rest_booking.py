@@ -122,7 +122,7 @@ ENDPOINTS = [
         answer_example=wire.EXAMPLE_APPOINTMENT,
         other_answers={200: PREVIEWED},
         description=SAME.format("appointment.create")
-        + " With `\"preview\": true` nothing is booked: 200 with the occurrences and conflicts.",
+        + ' With `"preview": true` nothing is booked: 200 with the occurrences and conflicts.',
     ),
     Endpoint(
         "GET",

@@ -301,8 +301,12 @@ class Session:
             if refused_hello and not isinstance(exc, Unavailable):
                 limited = isinstance(exc, RateLimited)
                 await self.close(CloseCode.RATE_LIMITED if limited else CloseCode.UNAUTHORIZED)
-            elif isinstance(exc, Unauthorized) and self.state is SessionState.ACTIVE:
-                # The services found the sign-in revoked or the account gone.
+            elif (
+                isinstance(exc, Unauthorized)
+                and self.state is SessionState.ACTIVE
+                and request.type != "auth.refresh"  # a bad new token leaves the session as it is
+            ):
+                # The services found this session's sign-in revoked or its account gone.
                 await self.close(CloseCode.UNAUTHORIZED)
             return
         except Exception as exc:
