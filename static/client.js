@@ -47,6 +47,7 @@ export async function startClient({ hub, user }) {
     serviceDown: false,
     skew: 0,
     showPast: false,
+    autoDay: false,
     weeks: 0,
   });
   const sync = new Sync(hub, store);
@@ -86,11 +87,11 @@ function clientActions(store, sync, holds, writes, parts) {
       if (store.get().moving) return;
       holds.release();
       sessionStorage.setItem(CALENDAR_KEY, id);
-      store.set({ calendarId: id, day: null, month: thisMonth(), slots: [], slotsKey: null, notice: null });
+      store.set({ calendarId: id, day: null, autoDay: true, month: thisMonth(), slots: [], slotsKey: null, notice: null });
     },
     chooseLength(minutes) {
       holds.release();
-      store.set({ duration: minutes, notice: null });
+      store.set({ duration: minutes, autoDay: true, notice: null });
     },
     chooseZone(zone) {
       if (!Z.isZone(zone)) return;

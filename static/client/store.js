@@ -9,6 +9,8 @@
  *   duration       minutes of the appointment to book
  *   month          {y, m} shown by the month calendar
  *   day            "2026-12-01", the chosen day (in `zone`), or null
+ *   autoDay        true until the page has picked the first day with free times
+ *                  for the calendar and length just chosen (the user's own pick wins)
  *   slots          free slots of the month: [{starts_at, ends_at, start, end}] (ms)
  *   slotsKey       what `slots` was fetched for (calendar, duration, zone, month); null while loading
  *   holds          live holds on the chosen calendar, from the channel

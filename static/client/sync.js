@@ -209,9 +209,8 @@ export class Sync {
   /** On first sight of a calendar: its first free day, here or in a later month. */
   chooseDayIfNone() {
     const state = this.store.get();
-    const asked = `${state.calendarId}|${state.duration}`;
-    if (state.day || this.autoChosen === asked) return;
-    this.autoChosen = asked;
+    if (state.day || !state.autoDay) return;
+    this.store.set({ autoDay: false });
     const first = monthDays(state).find((d) => d.count > 0);
     if (first) this.store.set({ day: first.key });
     else this.showNextAvailable();
