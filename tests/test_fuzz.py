@@ -40,7 +40,7 @@ from tests.servers import HubServer
 from tests.wsclient import HubClient, session
 
 LISTED_CLOSES = {1003, 1009, 1012, 4001, 4003, 4008, 4029}  # PROTOCOL.md, "Close codes"
-EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "500"))  # batches per backend in CI
+EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "300"))  # batches per backend in CI
 BATCH = 20  # frames per batch, at most
 
 
