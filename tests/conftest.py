@@ -18,7 +18,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -27,6 +27,11 @@ import redis.asyncio as aioredis
 
 from tests.inproc import InProcessHub
 from tests.servers import HubServer, Served, run_hub
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+    from tests.browser_helpers import Pages
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -348,3 +353,32 @@ async def run_sql(database_url: str, statements: list[tuple[str, tuple[Any, ...]
     finally:
         await conn.close()
     return results
+
+
+# Browser tests (Debian's Chromium through playwright-core), imported only
+# when a browser test asks, so the rest of the suite never loads playwright.
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium per test module."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser_helpers import launch, require_chromium
+
+    require_chromium()
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def pages(browser: Browser) -> AsyncIterator[Pages]:
+    """Tabs of one test; a page error in any of them fails the test."""
+    from tests.browser_helpers import Pages
+
+    opened = Pages(browser)
+    yield opened
+    await opened.close()
+    assert not opened.errors, opened.errors

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from tests.browser_helpers import (
     DESKTOP,
@@ -25,9 +25,7 @@ from tests.browser_helpers import (
     Clinic,
     Pages,
     at,
-    launch,
     not_reloaded,
-    require_chromium,
     running_clinic,
     shot,
     tomorrow,
@@ -44,23 +42,6 @@ ZONE = "Europe/Berlin"
 async def clinic() -> AsyncIterator[Clinic]:
     async with running_clinic("hub-browser-") as made:
         yield made
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-    assert not opened.errors, opened.errors
 
 
 def staff_path(calendar: dict[str, Any], view: str = "day", day: Any = None) -> str:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.browser_helpers import (
     DESKTOP,
@@ -31,9 +31,7 @@ from tests.browser_helpers import (
     at,
     date_label,
     day_label,
-    launch,
     not_reloaded,
-    require_chromium,
     running_clinic,
     shot,
     sign_in_form,
@@ -57,23 +55,6 @@ WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in ran
 async def clinic() -> AsyncIterator[Clinic]:
     async with running_clinic("hub-dashboard-") as made:
         yield made
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-    assert not opened.errors, opened.errors
 
 
 def path(

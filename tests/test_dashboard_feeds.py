@@ -16,14 +16,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from tests.browser_helpers import (
     Clinic,
     Pages,
     assert_accessible,
-    launch,
-    require_chromium,
     running_clinic,
     shot,
 )
@@ -38,23 +36,6 @@ async def clinic() -> AsyncIterator[Clinic]:
     env = {"HUB_WEBHOOK_ALLOW_PRIVATE": "true", "HUB_WEBHOOK_RETRY_BASE_SECONDS": "60"}
     async with running_clinic("hub-dashboard-feeds-", env) as made:
         yield made
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-    assert not opened.errors, opened.errors
 
 
 @pytest.fixture

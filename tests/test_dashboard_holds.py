@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.browser_helpers import (
     Clinic,
@@ -24,8 +24,6 @@ from tests.browser_helpers import (
     assert_accessible,
     at,
     day_label,
-    launch,
-    require_chromium,
     running_clinic,
     shot,
 )
@@ -44,23 +42,6 @@ async def clinic() -> AsyncIterator[Clinic]:
         "hub-dashboard-holds-", {"HUB_HOLD_SECONDS": str(HOLD_SECONDS)}
     ) as made:
         yield made
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-    assert not opened.errors, opened.errors
 
 
 async def hold(

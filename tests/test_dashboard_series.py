@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from tests.browser_helpers import (
     Clinic,
@@ -22,8 +22,6 @@ from tests.browser_helpers import (
     assert_accessible,
     at,
     date_label,
-    launch,
-    require_chromium,
     running_clinic,
     shot,
 )
@@ -50,23 +48,6 @@ THU = MON + timedelta(days=3)
 async def clinic() -> AsyncIterator[Clinic]:
     async with running_clinic("hub-dashboard-series-") as made:
         yield made
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-    assert not opened.errors, opened.errors
 
 
 def long_day(day: date) -> str:
