@@ -58,21 +58,12 @@ _END_HOLD = Sql(
 # CPU while a dashboard loaded its week. An open end of the window is the
 # instant before or after any the wire admits (1900-2999).
 _APPOINTMENT_COLUMNS = {
-    "id": sa.String,
-    "calendar_id": sa.String,
-    "client_id": sa.String,
-    "title": sa.String,
-    "notes": sa.String,
-    "starts_at": Timestamp,
-    "ends_at": Timestamp,
-    "status": sa.String,
-    "version": sa.Integer,
-    "created_by": sa.String,
-    "created_at": Timestamp,
-    "updated_at": Timestamp,
-    "kind": sa.String,
-    "series_id": sa.String,
-}
+    name: appointments.c[name].type
+    for name in (
+        "id", "calendar_id", "client_id", "title", "notes", "starts_at", "ends_at",
+        "status", "version", "created_by", "created_at", "updated_at", "kind", "series_id",
+    )
+}  # fmt: skip
 EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
 LATEST = datetime(5000, 1, 1, tzinfo=UTC)
 _SELECT_APPOINTMENTS = "SELECT " + ", ".join(_APPOINTMENT_COLUMNS) + " FROM appointments"
